@@ -1,0 +1,57 @@
+"""What every registry view shares: namespace, catalog, lean DRF dispatch."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rest_framework import viewsets
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+
+from registry.api.authentication import Namespace
+from registry.api.cache import CachedBody
+from registry.api.errors import JsonResponse
+from registry.runtime import RegistryRuntime, get_runtime
+from registry.store.base import Catalog
+
+_JSON_RENDERER = JSONRenderer()
+
+
+class RegistryViewSet(viewsets.ViewSet):
+    """Base of the native API's viewsets.
+
+    Bodies are pre-encoded JSON, so content negotiation is skipped (the registry
+    ignores ``Accept``, spec §2.2). HEAD and OPTIONS are not routes (spec §2.1).
+    """
+
+    http_method_names: ClassVar[list[str]] = ["get", "post", "put", "delete"]  # type: ignore[misc]
+
+    def perform_content_negotiation(
+        self, request: Request, force: bool = False
+    ) -> tuple[BaseRenderer, str]:
+        return _JSON_RENDERER, _JSON_RENDERER.media_type
+
+    @property
+    def default_response_headers(self) -> dict[str, str]:
+        # DRF adds ``Allow`` to every response; it belongs on 405s only.
+        return {}
+
+    @property
+    def runtime(self) -> RegistryRuntime:
+        return get_runtime()
+
+    @property
+    def namespace(self) -> str:
+        user: Namespace = self.request.user  # type: ignore[assignment]
+        return user.name
+
+    def catalog(self) -> Catalog:
+        return self.runtime.catalogs.get(self.namespace)
+
+
+def cached_response(entry: CachedBody, status: int = 200) -> JsonResponse:
+    """A response whose body, ETag and gzip form come from the response cache."""
+    response = JsonResponse(entry.body, status=status)
+    response["ETag"] = entry.etag
+    response.cached_body = entry  # type: ignore[attr-defined]
+    return response

@@ -1,0 +1,74 @@
+"""Native JSON representations of instances (spec §5, "Instance object").
+
+Members appear in the original's order and are omitted when empty. Metadata is kept
+as compact JSON text and spliced in without a decode/encode round trip.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Iterable
+from typing import Any
+
+import orjson
+
+from registry.store.records import ServiceInstance
+
+INSTANCE_FIELDS = (
+    "id",
+    "service_name",
+    "endpoint",
+    "ttl",
+    "status",
+    "metadata",
+    "last_heartbeat",
+    "links",
+    "tags",
+)
+ALWAYS_PROJECTED = frozenset({"id", "endpoint"})
+
+
+def rfc3339_ns(timestamp_ns: int) -> str:
+    """RFC 3339 in UTC with nanoseconds, trailing zeros trimmed (Go's RFC3339Nano)."""
+    seconds, fraction = divmod(timestamp_ns, 1_000_000_000)
+    text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    if fraction:
+        text += f".{fraction:09d}".rstrip("0")
+    return text + "Z"
+
+
+def instance_members(
+    instance: ServiceInstance, fields: Collection[str] | None = None
+) -> dict[str, Any]:
+    """The JSON members of one instance, projected to ``fields`` when given."""
+    members: dict[str, Any] = {}
+
+    def wanted(name: str) -> bool:
+        return fields is None or name in fields or name in ALWAYS_PROJECTED
+
+    members["id"] = instance.id
+    if wanted("service_name") and instance.service_name:
+        members["service_name"] = instance.service_name
+    endpoint = instance.endpoint
+    members["endpoint"] = (
+        {"type": endpoint.type, "value": endpoint.value}
+        if endpoint.type
+        else {"value": endpoint.value}
+    )
+    if wanted("ttl") and instance.ttl:
+        members["ttl"] = instance.ttl
+    if wanted("status") and instance.status:
+        members["status"] = instance.status
+    if wanted("metadata") and instance.metadata is not None:
+        members["metadata"] = orjson.Fragment(instance.metadata)
+    if wanted("last_heartbeat"):
+        members["last_heartbeat"] = rfc3339_ns(instance.last_renewal_ns)
+    if wanted("tags") and instance.tags:
+        members["tags"] = instance.tags
+    return members
+
+
+def render_instances(
+    instances: Iterable[ServiceInstance], fields: Collection[str] | None = None
+) -> list[dict[str, Any]]:
+    return [instance_members(instance, fields) for instance in instances]

@@ -1,0 +1,21 @@
+"""Facts about how a request reached us (scheme, host), shared by views and middleware."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def is_secure(meta: Mapping[str, Any]) -> bool:
+    """Spec §3.6: TLS, an ``https`` URL, or a proxy's ``X-Forwarded-Proto``/``$WSSC``."""
+    return (
+        meta.get("wsgi.url_scheme") == "https"
+        or meta.get("HTTP_X_FORWARDED_PROTO") == "https"
+        or meta.get("HTTP_$WSSC") == "https"
+    )
+
+
+def base_url(meta: Mapping[str, Any]) -> str:
+    """``http(s)://<Host header>``, the base of the links the API hands out."""
+    scheme = "https" if is_secure(meta) else "http"
+    return f"{scheme}://{meta.get('HTTP_HOST', '')}"

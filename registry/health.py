@@ -1,0 +1,84 @@
+"""Health endpoints (spec §8.1): ``GET /`` for load balancers, ``GET /uptime`` report."""
+
+from __future__ import annotations
+
+import os
+import platform
+from typing import Any, ClassVar
+
+import orjson
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from registry.api.errors import JsonResponse
+from registry.config import VERSION
+from registry.runtime import get_runtime
+
+UNKNOWN_BUILD_DATE = "0001-01-01T00:00:00Z"
+
+
+class RootView(APIView):
+    """Always healthy while the process answers; empty body."""
+
+    authentication_classes: ClassVar[list[Any]] = []
+    permission_classes: ClassVar[list[Any]] = []
+    http_method_names: ClassVar[list[str]] = ["get"]  # type: ignore[misc]
+
+    def get(self, request: Request) -> JsonResponse:
+        return JsonResponse()
+
+
+class UptimeView(APIView):
+    """One entry per component; 503 when any is unhealthy."""
+
+    authentication_classes: ClassVar[list[Any]] = []
+    permission_classes: ClassVar[list[Any]] = []
+    http_method_names: ClassVar[list[str]] = ["get"]  # type: ignore[misc]
+
+    def get(self, request: Request) -> JsonResponse:
+        report = {"UPTIME": {"healthy": True, "properties": uptime_properties()}}
+        healthy = all(component["healthy"] for component in report.values())
+        return JsonResponse(orjson.dumps(report), status=200 if healthy else 503)
+
+
+def uptime_properties() -> dict[str, Any]:
+    runtime = get_runtime()
+    load_1m, load_5m, load_15m = os.getloadavg()
+    return {
+        "build_date": os.environ.get("A8_BUILD_DATE", UNKNOWN_BUILD_DATE),
+        "build_pythonversion": platform.python_version(),
+        "build_revision": os.environ.get("A8_BUILD_REVISION", "unknown"),
+        "build_version": VERSION,
+        "load_15m": load_15m,
+        "load_1m": load_1m,
+        "load_5m": load_5m,
+        "uptime": go_duration(runtime.clock.now_ns() - runtime.started_ns),
+    }
+
+
+def go_duration(nanoseconds: int) -> str:
+    """Go's ``time.Duration.String()``: ``1h2m3.456789s``, ``250ms``, ``0s``."""
+    if nanoseconds == 0:
+        return "0s"
+    sign = "-" if nanoseconds < 0 else ""
+    ns = abs(nanoseconds)
+    if ns < 1_000:
+        return f"{sign}{ns}ns"
+    if ns < 1_000_000:
+        return f"{sign}{_trim(ns, 1_000)}µs"
+    if ns < 1_000_000_000:
+        return f"{sign}{_trim(ns, 1_000_000)}ms"
+    hours, rest = divmod(ns, 3_600_000_000_000)
+    minutes, rest = divmod(rest, 60_000_000_000)
+    text = f"{hours}h" if hours else ""
+    if hours or minutes:
+        text += f"{minutes}m"
+    return f"{sign}{text}{_trim(rest, 1_000_000_000)}s"
+
+
+def _trim(value: int, unit: int) -> str:
+    whole, fraction = divmod(value, unit)
+    if not fraction:
+        return str(whole)
+    digits = len(str(unit)) - 1
+    return f"{whole}.{fraction:0{digits}d}".rstrip("0")

@@ -1,0 +1,53 @@
+"""``python manage.py runregistry [--flag value ...]``: run the registry under gunicorn.
+
+Flags follow the original's Go style (``--api_port 8080``, ``-api_port=8080``) and
+override the ``A8_*`` variables; see ``docs/configuration.md``. The command validates
+the configuration, hands it to gunicorn as ``A8_*`` variables and replaces itself with
+the gunicorn master (same pid, so SIGTERM stops the server gracefully).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+from django.core.management.base import BaseCommand
+
+from registry.config import (
+    ConfigError,
+    HelpRequested,
+    VersionRequested,
+    parse_config,
+    to_environ,
+)
+
+GUNICORN_CONF = Path(__file__).resolve().parents[3] / "registry_project" / "gunicorn.conf.py"
+
+
+class Command(BaseCommand):
+    help = "Run the service registry (gunicorn with the right worker model)."
+
+    def run_from_argv(self, argv: list[str]) -> NoReturn:
+        # Django's argparse would reject Go-style flags; the registry parses its own.
+        try:
+            config = parse_config(argv[2:], os.environ)
+        except HelpRequested as request:
+            sys.stdout.write(request.text)
+            sys.exit(0)
+        except VersionRequested as request:
+            print(request.text)
+            sys.exit(0)
+        except ConfigError as err:
+            print(f"a8registry: {err}", file=sys.stderr)
+            sys.exit(2)
+        environ = {**os.environ, **to_environ(config)}
+        environ.setdefault("DJANGO_SETTINGS_MODULE", "registry_project.settings")
+        args = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF)]
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execve(sys.executable, args, environ)
+
+    def handle(self, *args: Any, **options: Any) -> None:  # pragma: no cover
+        raise NotImplementedError("runregistry parses its own arguments")

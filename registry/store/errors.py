@@ -1,0 +1,47 @@
+"""Domain errors raised by every :class:`~registry.store.base.Catalog`.
+
+The tree::
+
+    StoreError
+    ├── InstanceNotFoundError      the id is unknown in this namespace (or expired)
+    ├── CapacityExceededError      a new instance would pass namespace_capacity
+    ├── FieldTooLongError          a field passes its byte limit (spec §4.1)
+    └── StoreUnavailableError      the backend cannot be reached (Redis down, ...)
+
+Each API maps them to HTTP in exactly one place; the store knows nothing of HTTP.
+"""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """Base class of every error a catalog raises on purpose."""
+
+
+class InstanceNotFoundError(StoreError):
+    """No instance with this id exists in the namespace."""
+
+    def __init__(self, instance_id: str) -> None:
+        super().__init__(f"instance {instance_id!r} not found")
+        self.instance_id = instance_id
+
+
+class CapacityExceededError(StoreError):
+    """Registering one more instance would pass the namespace capacity."""
+
+    def __init__(self, capacity: int) -> None:
+        super().__init__(f"namespace capacity of {capacity} instances reached")
+        self.capacity = capacity
+
+
+class FieldTooLongError(StoreError):
+    """A field of the instance passes its byte limit."""
+
+    def __init__(self, field: str, limit: int) -> None:
+        super().__init__(f"{field} exceeded {limit} bytes")
+        self.field = field
+        self.limit = limit
+
+
+class StoreUnavailableError(StoreError):
+    """The storage backend could not serve the request."""

@@ -1,0 +1,177 @@
+"""In-memory catalog: dicts indexed by id and by service, one lock, one deadline heap.
+
+Expiry needs no timer per heartbeat (spec quirk Q19): the heap holds one entry per
+instance, pushed at registration. A heartbeat only replaces the record. When the
+sweep pops an entry whose instance was renewed meanwhile, it pushes the entry back
+at the instance's real deadline; stale entries (re-registered or removed ids) are
+recognised through ``_scheduled`` and dropped.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+
+from registry.store.base import Catalog, check_limits
+from registry.store.clock import Clock
+from registry.store.errors import CapacityExceededError, InstanceNotFoundError
+from registry.store.records import InstanceRegistration, ServiceInstance
+
+
+class InMemoryCatalog(Catalog):
+    """One namespace's instances, held in this process."""
+
+    def __init__(self, clock: Clock, capacity: int = -1) -> None:
+        self._clock = clock
+        self._capacity = capacity
+        self._lock = threading.Lock()
+        self._by_id: dict[str, ServiceInstance] = {}
+        self._by_service: dict[str, dict[str, ServiceInstance]] = {}
+        self._service_revisions: dict[str, int] = {}
+        self._revision = 0
+        self._deadlines: list[tuple[int, str]] = []
+        self._scheduled: dict[str, int] = {}
+
+    @property
+    def revision(self) -> int:
+        return self._revision
+
+    def service_revision(self, service_name: str) -> int:
+        return self._service_revisions.get(service_name, 0)
+
+    def register(self, registration: InstanceRegistration) -> ServiceInstance:
+        check_limits(registration)
+        now = self._clock.now_ns()
+        with self._lock:
+            old = self._by_id.get(registration.id)
+            if old is None and 0 <= self._capacity <= len(self._by_id):
+                raise CapacityExceededError(self._capacity)
+            record = ServiceInstance(
+                registration.id,
+                registration.service_name,
+                registration.endpoint,
+                registration.status,
+                registration.ttl,
+                registration.metadata,
+                registration.tags,
+                now,
+                now,
+                old.version + 1 if old is not None else 0,
+            )
+            if old is not None and old.service_name != record.service_name:
+                self._unindex(old)
+            self._store(record)
+        return record
+
+    def deregister(self, instance_id: str) -> ServiceInstance:
+        with self._lock:
+            record = self._by_id.get(instance_id)
+            if record is None:
+                raise InstanceNotFoundError(instance_id)
+            self._remove(record)
+        return record
+
+    def renew(self, instance_id: str) -> ServiceInstance:
+        with self._lock:
+            old = self._by_id.get(instance_id)
+            if old is None:
+                raise InstanceNotFoundError(instance_id)
+            return self._replace(old, old.status)
+
+    def set_status(self, instance_id: str, status: str) -> ServiceInstance:
+        with self._lock:
+            old = self._by_id.get(instance_id)
+            if old is None:
+                raise InstanceNotFoundError(instance_id)
+            return self._replace(old, status)
+
+    def get_instance(self, instance_id: str) -> ServiceInstance:
+        record = self._by_id.get(instance_id)
+        if record is None:
+            raise InstanceNotFoundError(instance_id)
+        return record
+
+    def list_instances(self, service_name: str | None = None) -> list[ServiceInstance]:
+        with self._lock:
+            if service_name is None:
+                return list(self._by_id.values())
+            members = self._by_service.get(service_name)
+            return list(members.values()) if members else []
+
+    def list_services(self) -> list[str]:
+        with self._lock:
+            return sorted(self._by_service)
+
+    def expire(self) -> int:
+        now = self._clock.now_ns()
+        expired = 0
+        with self._lock:
+            heap = self._deadlines
+            while heap and heap[0][0] < now:
+                deadline, instance_id = heapq.heappop(heap)
+                if self._scheduled.get(instance_id) != deadline:
+                    continue  # superseded by a later push for the same id
+                del self._scheduled[instance_id]
+                record = self._by_id.get(instance_id)
+                if record is None:
+                    continue
+                actual = record.expires_ns
+                if actual is None:
+                    continue
+                if actual >= now:
+                    self._schedule(instance_id, actual)
+                    continue
+                self._remove(record)
+                expired += 1
+        return expired
+
+    # -- helpers; the caller holds the lock ------------------------------------
+
+    def _replace(self, old: ServiceInstance, status: str) -> ServiceInstance:
+        record = ServiceInstance(
+            old.id,
+            old.service_name,
+            old.endpoint,
+            status,
+            old.ttl,
+            old.metadata,
+            old.tags,
+            old.registration_ns,
+            self._clock.now_ns(),
+            old.version + 1,
+        )
+        self._store(record)
+        return record
+
+    def _store(self, record: ServiceInstance) -> None:
+        self._by_id[record.id] = record
+        members = self._by_service.get(record.service_name)
+        if members is None:
+            members = self._by_service[record.service_name] = {}
+        members[record.id] = record
+        self._bump(record.service_name)
+        deadline = record.expires_ns
+        if deadline is not None:
+            scheduled = self._scheduled.get(record.id)
+            if scheduled is None or scheduled > deadline:
+                self._schedule(record.id, deadline)
+
+    def _schedule(self, instance_id: str, deadline: int) -> None:
+        self._scheduled[instance_id] = deadline
+        heapq.heappush(self._deadlines, (deadline, instance_id))
+
+    def _remove(self, record: ServiceInstance) -> None:
+        del self._by_id[record.id]
+        self._scheduled.pop(record.id, None)
+        self._unindex(record)
+
+    def _unindex(self, record: ServiceInstance) -> None:
+        members = self._by_service[record.service_name]
+        del members[record.id]
+        if not members:
+            del self._by_service[record.service_name]
+        self._bump(record.service_name)
+
+    def _bump(self, service_name: str) -> None:
+        self._revision += 1
+        self._service_revisions[service_name] = self._revision

@@ -1,0 +1,77 @@
+"""The values every store keeps and returns: instances and their endpoints.
+
+Records are immutable: a store replaces a record on every change and hands out the
+objects themselves (they cannot be mutated, so no copy is needed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+#: Byte limits of spec §4.1, checked on every registration whatever the API.
+MAX_SERVICE_NAME_BYTES = 64
+MAX_ENDPOINT_VALUE_BYTES = 128
+MAX_STATUS_BYTES = 32
+MAX_METADATA_BYTES = 1024
+
+STATUS_UP = "UP"
+STATUS_STARTING = "STARTING"
+STATUS_OUT_OF_SERVICE = "OUT_OF_SERVICE"
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Where an instance is reached: a type (``http``, ``tcp``, ...) and a value."""
+
+    type: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceRegistration:
+    """What a client asks to register; the store adds the times."""
+
+    id: str
+    service_name: str
+    endpoint: Endpoint
+    status: str
+    ttl: int
+    #: Compact JSON text of the metadata, or ``None`` when none was supplied.
+    metadata: bytes | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceInstance:
+    """One registered instance as the store holds it."""
+
+    id: str
+    service_name: str
+    endpoint: Endpoint
+    status: str
+    #: Effective TTL in whole seconds (0 for instances that never expire by TTL).
+    ttl: int
+    metadata: bytes | None
+    tags: tuple[str, ...]
+    registration_ns: int
+    last_renewal_ns: int
+    #: Store-internal change counter of this record; renders may cache on it.
+    version: int = field(default=0, compare=False)
+
+    @property
+    def expires_ns(self) -> int | None:
+        """When the instance expires, or ``None`` if it never does."""
+        if self.status == STATUS_OUT_OF_SERVICE or self.ttl <= 0:
+            return None
+        return self.last_renewal_ns + self.ttl * 1_000_000_000
+
+
+def instance_id(service_name: str, endpoint: Endpoint) -> str:
+    """Deterministic id of a native registration (spec §4.2).
+
+    >>> instance_id("reviews", Endpoint("http", "10.0.0.5:9080"))
+    '26634d9e31ce714e'
+    """
+    key = f"{service_name}/{endpoint.type}/{endpoint.value}".encode()
+    return hashlib.sha256(key).hexdigest()[:16]

@@ -1,0 +1,72 @@
+"""Gunicorn configuration: ``gunicorn -c registry_project/gunicorn.conf.py registry_project.wsgi``.
+
+Everything comes from the registry's own configuration (``A8_*`` variables; the
+``runregistry`` command turns its flags into those variables first), so both ways of
+starting the registry run the same server. A bad setting stops start-up here with one
+line on stderr and exit status 2.
+
+Worker model: the in-memory store lives inside one process, so it runs one worker
+process with threads (gthread).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from registry.config import ConfigError, config_from_environ
+from registry.logging_setup import configure_logging
+
+try:
+    _config = config_from_environ(os.environ)
+except ConfigError as _err:
+    print(f"a8registry: {_err}", file=sys.stderr)
+    sys.exit(2)
+
+_host = f"[{_config.api_host}]" if ":" in _config.api_host else _config.api_host
+bind = [f"{_host}:{_config.api_port}"]
+workers = _config.workers
+worker_class = "gthread"
+threads = _config.threads
+# Clients hold connections open between polls and heartbeats.
+keepalive = 30
+graceful_timeout = 10
+timeout = 60
+accesslog = None  # the registry's middleware writes its own access log
+loglevel = _config.log_level
+proc_name = "a8registry"
+# Several registries may run on one host (tests do); none needs a control socket.
+control_socket_disable = True
+wsgi_app = "registry_project.wsgi:application"
+raw_env = [f"DJANGO_SETTINGS_MODULE={os.environ.get('DJANGO_SETTINGS_MODULE', 'registry_project.settings')}"]
+
+
+def on_starting(server: Any) -> None:
+    """Route gunicorn's own log through the registry's format."""
+    configure_logging(_config.log_level, _config.log_format)
+    _adopt_gunicorn_logger()
+
+
+def post_worker_init(worker: Any) -> None:
+    """Start the worker's runtime (expiry sweep) once the process exists."""
+    configure_logging(_config.log_level, _config.log_format)
+    _adopt_gunicorn_logger()
+    from registry.runtime import get_runtime
+
+    get_runtime().start()
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    from registry.runtime import get_runtime
+
+    get_runtime().stop()
+
+
+def _adopt_gunicorn_logger() -> None:
+    import logging
+
+    for name in ("gunicorn.error", "gunicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True

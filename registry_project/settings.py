@@ -1,0 +1,62 @@
+"""Django settings. The registry's own configuration is ``registry.config`` (``A8_*``
+variables and flags); nothing here is meant to be changed per deployment."""
+
+from __future__ import annotations
+
+import secrets
+
+# No sessions, cookies, signing or ORM are used; the key only satisfies Django.
+SECRET_KEY = secrets.token_urlsafe(32)
+DEBUG = False
+# The registry answers on any name; its links echo the Host header (spec §5.3).
+ALLOWED_HOSTS = ["*"]
+
+INSTALLED_APPS = [
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "registry",
+]
+MIDDLEWARE = ["registry.middleware.RegistryMiddleware"]
+ROOT_URLCONF = "registry_project.urls"
+WSGI_APPLICATION = "registry_project.wsgi.application"
+DATABASES: dict[str, dict[str, str]] = {}
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+STATIC_URL = "/static/"
+USE_TZ = True
+USE_I18N = False
+DEFAULT_CHARSET = "utf-8"
+# Logging is configured by registry.logging_setup from A8_LOG_LEVEL / A8_LOG_FORMAT.
+LOGGING_CONFIG = None
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["registry.api.authentication.BearerAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "registry.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Service Registry API",
+    "DESCRIPTION": (
+        "Multi-tenant service registry: the native Amalgam8 API (`/api/v1`) and a "
+        "Eureka-compatible API."
+    ),
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}

@@ -1,0 +1,34 @@
+"""Routes: health, the native API, the OpenAPI schema and its browser UI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import drf_spectacular_sidecar
+from django.urls import include, path, re_path
+from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from registry.api.native import InstanceViewSet, ServiceViewSet
+from registry.health import RootView, UptimeView
+
+native = SimpleRouter(trailing_slash=False)
+native.register("services", ServiceViewSet, basename="service")
+native.register("instances", InstanceViewSet, basename="instance")
+
+_SIDECAR_STATIC = Path(drf_spectacular_sidecar.__file__).parent / "static"
+
+urlpatterns = [
+    path("", RootView.as_view(), name="root"),
+    path("uptime", UptimeView.as_view(), name="uptime"),
+    path("api/v1/", include(native.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # The docs UI's assets, served by the registry itself so it works offline and
+    # with DEBUG off; only the sidecar's own files are reachable here.
+    re_path(r"^static/(?P<path>.+)$", serve, {"document_root": _SIDECAR_STATIC}),
+]
+
+handler404 = "registry.api.errors.not_found_view"
+handler500 = "registry.api.errors.server_error_view"
