@@ -1,12 +1,14 @@
-"""Health endpoints (spec §8.1): ``GET /`` for load balancers, ``GET /uptime`` report."""
+"""Health endpoints (spec §8.1): ``GET /`` for load balancers, ``GET /uptime``."""
 
 from __future__ import annotations
 
 import os
 import platform
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import orjson
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -14,26 +16,29 @@ from registry.api.errors import JsonResponse
 from registry.config import VERSION
 from registry.runtime import get_runtime
 
+if TYPE_CHECKING:
+    from rest_framework.permissions import _PermissionClass
+
 UNKNOWN_BUILD_DATE = "0001-01-01T00:00:00Z"
 
 
-class RootView(APIView):
-    """Always healthy while the process answers; empty body."""
+class HealthView(APIView):
+    """Base of the health views: no authentication, no HTTPS redirect, GET only."""
 
-    authentication_classes: ClassVar[list[Any]] = []
-    permission_classes: ClassVar[list[Any]] = []
-    http_method_names: ClassVar[list[str]] = ["get"]  # type: ignore[misc]
+    authentication_classes: Sequence[type[BaseAuthentication]] = ()
+    permission_classes: Sequence[_PermissionClass] = ()
+    http_method_names = ["get"]
+
+
+class RootView(HealthView):
+    """Always healthy while the process answers; empty body."""
 
     def get(self, request: Request) -> JsonResponse:
         return JsonResponse()
 
 
-class UptimeView(APIView):
+class UptimeView(HealthView):
     """One entry per component; 503 when any is unhealthy."""
-
-    authentication_classes: ClassVar[list[Any]] = []
-    permission_classes: ClassVar[list[Any]] = []
-    http_method_names: ClassVar[list[str]] = ["get"]  # type: ignore[misc]
 
     def get(self, request: Request) -> JsonResponse:
         report = {"UPTIME": {"healthy": True, "properties": uptime_properties()}}

@@ -142,7 +142,9 @@ def build_resolver(
 
 
 def token_from_authorization(header: str) -> str:
-    """The token of an ``Authorization: Bearer <token>`` header (scheme case-insensitive).
+    """The token of an ``Authorization: Bearer <token>`` header.
+
+    The scheme matches case-insensitively (RFC 6750).
 
     Raises :class:`MalformedAuthorizationError` for any other form.
     """
@@ -157,7 +159,10 @@ class MalformedAuthorizationError(AuthError):
 
 
 def _jwt_parts_if_shaped(token: str) -> tuple[dict[str, object], dict[str, object]]:
-    """Header and claims of a JWT-shaped token; :class:`UnrecognizedTokenError` if not."""
+    """Header and claims of a JWT-shaped token.
+
+    Raises :class:`UnrecognizedTokenError` for anything else.
+    """
     parts = token.split(".")
     if len(parts) != 3:
         raise UnrecognizedTokenError

@@ -1,4 +1,4 @@
-"""Gunicorn configuration: ``gunicorn -c registry_project/gunicorn.conf.py registry_project.wsgi``.
+"""Gunicorn configuration for ``gunicorn -c registry_project/gunicorn.conf.py``.
 
 Everything comes from the registry's own configuration (``A8_*`` variables; the
 ``runregistry`` command turns its flags into those variables first), so both ways of
@@ -39,7 +39,8 @@ proc_name = "a8registry"
 # Several registries may run on one host (tests do); none needs a control socket.
 control_socket_disable = True
 wsgi_app = "registry_project.wsgi:application"
-raw_env = [f"DJANGO_SETTINGS_MODULE={os.environ.get('DJANGO_SETTINGS_MODULE', 'registry_project.settings')}"]
+_settings = os.environ.get("DJANGO_SETTINGS_MODULE", "registry_project.settings")
+raw_env = [f"DJANGO_SETTINGS_MODULE={_settings}"]
 
 
 def on_starting(server: Any) -> None:

@@ -1,4 +1,4 @@
-"""WSGI entry point: ``gunicorn -c registry_project/gunicorn.conf.py registry_project.wsgi``."""
+"""WSGI entry point (``registry_project.wsgi:application``) for gunicorn."""
 
 from __future__ import annotations
 

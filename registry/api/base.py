@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from rest_framework import viewsets
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -24,7 +22,7 @@ class RegistryViewSet(viewsets.ViewSet):
     ignores ``Accept``, spec §2.2). HEAD and OPTIONS are not routes (spec §2.1).
     """
 
-    http_method_names: ClassVar[list[str]] = ["get", "post", "put", "delete"]  # type: ignore[misc]
+    http_method_names = ["get", "post", "put", "delete"]
 
     def perform_content_negotiation(
         self, request: Request, force: bool = False

@@ -52,16 +52,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse |
     if isinstance(exc, StoreError):
         return None  # a view let a domain error through: a bug, answer 500
     if isinstance(exc, exceptions.MethodNotAllowed):
-        response = error_response(status.HTTP_405_METHOD_NOT_ALLOWED, METHOD_NOT_ALLOWED)
+        not_allowed = error_response(
+            status.HTTP_405_METHOD_NOT_ALLOWED, METHOD_NOT_ALLOWED
+        )
         view = context.get("view")
         if view is not None:
-            response["Allow"] = ", ".join(view.allowed_methods)
-        return response
+            not_allowed["Allow"] = ", ".join(view.allowed_methods)
+        return not_allowed
     if isinstance(exc, exceptions.NotFound):
         return error_response(status.HTTP_404_NOT_FOUND, NOT_FOUND)
     if isinstance(exc, exceptions.APIException):
-        response = drf_exception_handler(exc, context)
-        return _with_error_body(response, str(exc.detail))
+        return _with_error_body(drf_exception_handler(exc, context), str(exc.detail))
     return None
 
 

@@ -31,7 +31,9 @@ RENEWAL_FAILED = "Failed to renew instance registration"
 #: Texts of the length checks (decision Q4: real texts instead of raw message ids).
 TOO_LONG_TEXTS = {
     "service_name": "Service name exceeded 64 bytes",
-    "endpoint": "Failed to register the instance because endpoint value exceeded 128 bytes",
+    "endpoint": (
+        "Failed to register the instance because endpoint value exceeded 128 bytes"
+    ),
     "status": "Status exceeded 32 bytes",
     "metadata": "Metadata exceeded 1024 bytes",
 }

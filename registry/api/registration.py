@@ -117,7 +117,7 @@ def _ttl(members: dict[str, Any]) -> int:
         raise RegistrationError(REGISTRATION_FAILED)
     if not 0 <= value <= MAX_TTL_SECONDS:
         raise RegistrationError(REGISTRATION_FAILED)
-    return value
+    return int(value)
 
 
 def _tags(members: dict[str, Any]) -> tuple[str, ...]:

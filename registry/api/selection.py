@@ -1,4 +1,4 @@
-"""Query parameters of ``GET /api/v1/instances``: selection and projection (spec §5.4)."""
+"""``GET /api/v1/instances`` query: selection and projection (spec §5.4)."""
 
 from __future__ import annotations
 

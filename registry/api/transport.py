@@ -1,4 +1,4 @@
-"""Facts about how a request reached us (scheme, host), shared by views and middleware."""
+"""How a request reached us (scheme, host); shared by views and middleware."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 
 def is_secure(meta: Mapping[str, Any]) -> bool:
-    """Spec §3.6: TLS, an ``https`` URL, or a proxy's ``X-Forwarded-Proto``/``$WSSC``."""
+    """Spec §3.6: TLS, an https URL, or a proxy's ``X-Forwarded-Proto``/``$WSSC``."""
     return (
         meta.get("wsgi.url_scheme") == "https"
         or meta.get("HTTP_X_FORWARDED_PROTO") == "https"

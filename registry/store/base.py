@@ -57,7 +57,10 @@ class Catalog(ABC):
 
     @abstractmethod
     def renew(self, instance_id: str) -> ServiceInstance:
-        """Restart the TTL countdown (heartbeat). Raises :class:`InstanceNotFoundError`."""
+        """Restart the TTL countdown (heartbeat).
+
+        Raises :class:`InstanceNotFoundError`.
+        """
 
     @abstractmethod
     def set_status(self, instance_id: str, status: str) -> ServiceInstance:

@@ -23,7 +23,9 @@ from registry.config import (
     to_environ,
 )
 
-GUNICORN_CONF = Path(__file__).resolve().parents[3] / "registry_project" / "gunicorn.conf.py"
+GUNICORN_CONF = (
+    Path(__file__).resolve().parents[3] / "registry_project" / "gunicorn.conf.py"
+)
 
 
 class Command(BaseCommand):

@@ -1,0 +1,293 @@
+"""The Catalog contract (registry/store/base.py), run against every backend."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from registry.store.base import Catalog
+from registry.store.clock import ManualClock
+from registry.store.errors import (
+    CapacityExceededError,
+    FieldTooLongError,
+    InstanceNotFoundError,
+)
+from registry.store.records import Endpoint, InstanceRegistration, instance_id
+
+from .conftest import CatalogFactory
+
+
+def registration(
+    service: str = "reviews",
+    value: str = "10.0.0.5:9080",
+    *,
+    status: str = "UP",
+    ttl: int = 30,
+    metadata: bytes | None = b'{"version":"v1"}',
+    tags: tuple[str, ...] = ("v1",),
+) -> InstanceRegistration:
+    endpoint = Endpoint("http", value)
+    return InstanceRegistration(
+        id=instance_id(service, endpoint),
+        service_name=service,
+        endpoint=endpoint,
+        status=status,
+        ttl=ttl,
+        metadata=metadata,
+        tags=tags,
+    )
+
+
+def test_register_then_get_returns_the_record(catalog: Catalog, clock: ManualClock):
+    record = catalog.register(registration())
+
+    assert record.id == "26634d9e31ce714e"
+    assert record.service_name == "reviews"
+    assert record.endpoint == Endpoint("http", "10.0.0.5:9080")
+    assert (record.status, record.ttl, record.tags) == ("UP", 30, ("v1",))
+    assert record.metadata == b'{"version":"v1"}'
+    assert record.registration_ns == record.last_renewal_ns == clock.now_ns()
+    assert catalog.get_instance(record.id) == record
+
+
+def test_reregistration_replaces_the_instance(catalog: Catalog, clock: ManualClock):
+    first = catalog.register(registration(ttl=30, tags=("v1",)))
+    clock.advance(5)
+    second = catalog.register(registration(ttl=60, tags=("v2",)))
+
+    assert second.id == first.id
+    assert second.ttl == 60
+    assert second.tags == ("v2",)
+    assert second.registration_ns == clock.now_ns()
+    assert catalog.list_instances() == [second]
+
+
+def test_get_unknown_instance_raises(catalog: Catalog):
+    with pytest.raises(InstanceNotFoundError):
+        catalog.get_instance("nope")
+
+
+def test_deregister_removes_and_returns_the_instance(catalog: Catalog):
+    record = catalog.register(registration())
+
+    assert catalog.deregister(record.id) == record
+    with pytest.raises(InstanceNotFoundError):
+        catalog.get_instance(record.id)
+    with pytest.raises(InstanceNotFoundError):
+        catalog.deregister(record.id)
+    assert catalog.list_services() == []
+    assert catalog.list_instances("reviews") == []
+
+
+def test_renew_moves_the_heartbeat_only(catalog: Catalog, clock: ManualClock):
+    record = catalog.register(registration())
+    clock.advance(7)
+
+    renewed = catalog.renew(record.id)
+
+    assert renewed.last_renewal_ns == clock.now_ns()
+    assert renewed.registration_ns == record.registration_ns
+    assert (renewed.ttl, renewed.status, renewed.tags) == (30, "UP", ("v1",))
+    with pytest.raises(InstanceNotFoundError):
+        catalog.renew("nope")
+
+
+def test_set_status_changes_status_and_renews(catalog: Catalog, clock: ManualClock):
+    record = catalog.register(registration())
+    clock.advance(3)
+
+    changed = catalog.set_status(record.id, "OUT_OF_SERVICE")
+
+    assert changed.status == "OUT_OF_SERVICE"
+    assert changed.last_renewal_ns == clock.now_ns()
+    assert catalog.get_instance(record.id).status == "OUT_OF_SERVICE"
+    with pytest.raises(InstanceNotFoundError):
+        catalog.set_status("nope", "UP")
+
+
+def test_listing_by_service_uses_only_that_service(catalog: Catalog):
+    a1 = catalog.register(registration("a", "1"))
+    a2 = catalog.register(registration("a", "2"))
+    b1 = catalog.register(registration("b", "1"))
+
+    assert sorted(i.id for i in catalog.list_instances("a")) == sorted([a1.id, a2.id])
+    assert [i.id for i in catalog.list_instances("b")] == [b1.id]
+    assert catalog.list_instances("c") == []
+    assert len(catalog.list_instances()) == 3
+    assert catalog.list_services() == ["a", "b"]
+
+
+def test_revision_moves_on_every_change(catalog: Catalog, clock: ManualClock):
+    seen = [catalog.revision]
+
+    def changed() -> None:
+        assert catalog.revision > seen[-1]
+        seen.append(catalog.revision)
+
+    record = catalog.register(registration(ttl=10))
+    changed()
+    catalog.renew(record.id)
+    changed()
+    catalog.set_status(record.id, "STARTING")
+    changed()
+    catalog.register(registration(ttl=10))
+    changed()
+    clock.advance(11)
+    assert catalog.expire() == 1
+    changed()
+    catalog.register(registration(ttl=10))
+    changed()
+    catalog.deregister(record.id)
+    changed()
+
+
+def test_failed_operations_leave_the_revision_alone(catalog: Catalog):
+    revision = catalog.revision
+    for operation in (catalog.renew, catalog.deregister, catalog.get_instance):
+        with pytest.raises(InstanceNotFoundError):
+            operation("nope")
+    assert catalog.revision == revision
+
+
+def test_service_revision_moves_only_with_its_service(catalog: Catalog):
+    assert catalog.service_revision("a") == 0
+    a = catalog.register(registration("a", "1"))
+    a_revision = catalog.service_revision("a")
+    assert a_revision > 0
+
+    catalog.register(registration("b", "1"))
+    assert catalog.service_revision("a") == a_revision
+
+    catalog.renew(a.id)
+    assert catalog.service_revision("a") > a_revision
+    removed = catalog.service_revision("a")
+    catalog.deregister(a.id)
+    assert catalog.service_revision("a") > removed
+
+
+def test_expiry_happens_strictly_after_the_deadline(
+    catalog: Catalog, clock: ManualClock
+):
+    record = catalog.register(registration(ttl=30))
+
+    clock.advance(30)
+    assert catalog.expire() == 0
+    assert catalog.get_instance(record.id)
+
+    clock.advance(0.001)
+    assert catalog.expire() == 1
+    with pytest.raises(InstanceNotFoundError):
+        catalog.get_instance(record.id)
+    assert catalog.list_services() == []
+
+
+def test_heartbeats_keep_an_instance_alive(catalog: Catalog, clock: ManualClock):
+    record = catalog.register(registration(ttl=10))
+    for _ in range(5):
+        clock.advance(8)
+        catalog.renew(record.id)
+        assert catalog.expire() == 0
+    clock.advance(10.5)
+    assert catalog.expire() == 1
+
+
+def test_out_of_service_never_expires(catalog: Catalog, clock: ManualClock):
+    record = catalog.register(registration(status="OUT_OF_SERVICE", ttl=10))
+    clock.advance(3600)
+    assert catalog.expire() == 0
+    assert catalog.get_instance(record.id).status == "OUT_OF_SERVICE"
+
+    catalog.set_status(record.id, "UP")
+    clock.advance(10.5)
+    assert catalog.expire() == 1
+
+
+def test_status_change_to_out_of_service_stops_expiry(
+    catalog: Catalog, clock: ManualClock
+):
+    record = catalog.register(registration(ttl=10))
+    catalog.set_status(record.id, "OUT_OF_SERVICE")
+    clock.advance(100)
+    assert catalog.expire() == 0
+    assert catalog.get_instance(record.id)
+
+
+def test_shorter_ttl_on_reregistration_takes_effect(
+    catalog: Catalog, clock: ManualClock
+):
+    catalog.register(registration(ttl=600))
+    clock.advance(1)
+    record = catalog.register(registration(ttl=10))
+    clock.advance(10.5)
+    assert catalog.expire() == 1
+    with pytest.raises(InstanceNotFoundError):
+        catalog.get_instance(record.id)
+
+
+def test_reregistration_after_expiry_starts_afresh(
+    catalog: Catalog, clock: ManualClock
+):
+    catalog.register(registration(ttl=10))
+    clock.advance(11)
+    assert catalog.expire() == 1
+    record = catalog.register(registration(ttl=10))
+    clock.advance(9)
+    assert catalog.expire() == 0
+    assert catalog.get_instance(record.id)
+
+
+def test_capacity_limits_new_instances_only(make_catalog: CatalogFactory):
+    catalog = make_catalog(capacity=2)
+    catalog.register(registration("a", "1"))
+    catalog.register(registration("a", "2"))
+
+    with pytest.raises(CapacityExceededError):
+        catalog.register(registration("a", "3"))
+    assert len(catalog.list_instances()) == 2
+    # Replacing an existing id at capacity always succeeds.
+    assert catalog.register(registration("a", "2", ttl=60)).ttl == 60
+
+    catalog.deregister(instance_id("a", Endpoint("http", "1")))
+    catalog.register(registration("a", "3"))
+    assert len(catalog.list_instances()) == 2
+
+
+def test_zero_capacity_admits_nothing(make_catalog: CatalogFactory):
+    catalog = make_catalog(capacity=0)
+    with pytest.raises(CapacityExceededError):
+        catalog.register(registration())
+    assert catalog.list_instances() == []
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"service_name": "s" * 65}, "service_name"),
+        ({"endpoint": Endpoint("http", "v" * 129)}, "endpoint"),
+        ({"status": "S" * 33}, "status"),
+        ({"metadata": b'"' + b"m" * 1023 + b'"'}, "metadata"),
+    ],
+)
+def test_field_limits_are_enforced(catalog: Catalog, change: dict, field: str):
+    with pytest.raises(FieldTooLongError) as raised:
+        catalog.register(dataclasses.replace(registration(), **change))
+    assert raised.value.field == field
+    assert catalog.list_instances() == []
+
+
+def test_field_limits_admit_values_at_the_limit(catalog: Catalog):
+    record = catalog.register(
+        dataclasses.replace(
+            registration(),
+            service_name="é" * 32,
+            endpoint=Endpoint("http", "v" * 128),
+            metadata=b'"' + b"m" * 1022 + b'"',
+        )
+    )
+    assert catalog.get_instance(record.id) == record
+
+
+def test_limits_count_bytes_not_characters(catalog: Catalog):
+    with pytest.raises(FieldTooLongError):
+        catalog.register(dataclasses.replace(registration(), service_name="é" * 33))

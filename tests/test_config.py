@@ -1,0 +1,723 @@
+"""Configuration: flags, A8_* variables, validation, help, to_environ round trip."""
+
+from __future__ import annotations
+
+import dataclasses
+from fractions import Fraction
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from registry import config, goflags
+from registry.config import (
+    SETTINGS,
+    VERSION,
+    ConfigError,
+    HelpRequested,
+    RegistryConfig,
+    VersionRequested,
+    config_from_environ,
+    help_text,
+    parse_config,
+    to_environ,
+)
+
+GATE_OPEN = mock.patch.object(config, "UNSUPPORTED_YET", ())
+
+
+def error_for(argv: list[str], environ: dict[str, str] | None = None) -> ConfigError:
+    with pytest.raises(ConfigError) as info:
+        parse_config(argv, environ or {})
+    return info.value
+
+
+# --- defaults and the table --------------------------------------------------------
+
+
+def test_no_flags_and_no_env_give_the_defaults():
+    assert parse_config([], {}) == RegistryConfig()
+    assert config_from_environ({}) == RegistryConfig()
+
+
+def test_defaults_match_the_spec():
+    c = RegistryConfig()
+    assert (c.log_level, c.log_format, c.auth_mode, c.store) == (
+        "info",
+        "text",
+        (),
+        "inmem",
+    )
+    assert (c.api_host, c.api_port, c.replication_port) == ("0.0.0.0", 8080, 6100)
+    assert (c.default_ttl, c.min_ttl, c.max_ttl, c.sync_timeout) == (30, 10, 600, 30.0)
+    assert (c.namespace_capacity, c.workers, c.threads) == (-1, 1, 2)
+    assert c.cluster_dir == "/tmp/sd-cluster"
+
+
+def test_settings_table_covers_every_field_in_order():
+    names = [field.name for field in dataclasses.fields(RegistryConfig)]
+    assert [setting.name for setting in SETTINGS] == names
+    assert all(setting.env == "A8_" + setting.name.upper() for setting in SETTINGS)
+
+
+def test_unrelated_environment_variables_are_ignored():
+    env = {"PATH": "/bin", "A8_NOT_A_SETTING": "x", "a8_api_port": "1"}
+    assert config_from_environ(env) == RegistryConfig()
+
+
+# --- flag syntax -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--api_port", "9090"],
+        ["--api_port=9090"],
+        ["-api_port", "9090"],
+        ["-api_port=9090"],
+    ],
+)
+def test_every_go_flag_syntax_is_accepted(argv):
+    assert parse_config(argv, {}).api_port == 9090
+
+
+def test_value_flag_takes_the_next_argument_even_if_it_starts_with_a_dash():
+    err = error_for(["--log_level", "-x"])
+    assert (err.setting, err.value) == ("log_level", "-x")
+
+
+def test_repeated_scalar_flag_last_one_wins():
+    assert parse_config(["--api_port=1", "--api_port", "2"], {}).api_port == 2
+
+
+def test_flag_value_may_contain_equals_signs():
+    assert parse_config(["--jwt_secret=a=b="], {}).jwt_secret == "a=b="
+
+
+def test_double_dash_alone_ends_the_flags():
+    assert parse_config(["--api_port=1", "--"], {}).api_port == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--require_https"], True),
+        (["-require_https"], True),
+        (["--require_https=true"], True),
+        (["--require_https=false"], False),
+        (["--require_https=0"], False),
+        (["--require_https", "--api_port=1"], True),
+    ],
+)
+def test_boolean_flags(argv, expected):
+    assert parse_config(argv, {}).require_https is expected
+
+
+def test_boolean_flag_does_not_take_the_next_argument():
+    err = error_for(["--require_https", "true"])
+    assert err.setting == ""
+    assert err.value == "true"
+    assert "unexpected argument" in str(err)
+
+
+@pytest.mark.parametrize("argv", [["--bogus"], ["-bogus=1"], ["--api-port=80"]])
+def test_unknown_flag(argv):
+    err = error_for(argv)
+    assert err.setting == argv[0].lstrip("-").partition("=")[0]
+    assert err.reason == "unknown flag"
+    assert argv[0] in str(err)
+
+
+def test_flag_missing_its_value():
+    err = error_for(["--api_port"])
+    assert err.setting == "api_port"
+    assert "missing value" in err.reason
+    assert "--api_port" in str(err)
+
+
+@pytest.mark.parametrize(
+    ("argv", "value"),
+    [
+        (["serve"], "serve"),
+        (["--api_port=1", "serve"], "serve"),
+        (["-"], "-"),
+        (["--", "x"], "x"),
+    ],
+)
+def test_positional_arguments_are_rejected(argv, value):
+    err = error_for(argv)
+    assert (err.setting, err.value) == ("", value)
+    assert f'"{value}"' in str(err)
+
+
+@pytest.mark.parametrize("arg", ["---api_port=1", "--=1", "-=x"])
+def test_bad_flag_syntax(arg):
+    err = error_for([arg])
+    assert err.reason == "bad flag syntax"
+    assert arg in str(err)
+
+
+@pytest.mark.parametrize("arg", ["--help", "-help", "-h", "--h"])
+def test_help(arg):
+    with pytest.raises(HelpRequested) as info:
+        parse_config(["--api_port=1", arg], {})
+    assert info.value.text == help_text()
+
+
+def test_help_wins_over_bad_values_but_not_over_bad_syntax():
+    with pytest.raises(HelpRequested):
+        parse_config(["--min_ttl=5x", "--help"], {})
+    with pytest.raises(ConfigError):
+        parse_config(["--bogus", "--help"], {})
+
+
+@pytest.mark.parametrize("arg", ["--version", "-version", "-v", "--v"])
+def test_version(arg):
+    with pytest.raises(VersionRequested) as info:
+        parse_config([arg], {})
+    assert info.value.version == VERSION == "0.1.0"
+    assert info.value.text == f"a8registry {VERSION}"
+
+
+# --- environment and precedence ----------------------------------------------------
+
+
+def test_env_var_is_used_when_no_flag_is_given():
+    assert config_from_environ({"A8_API_PORT": "9000"}).api_port == 9000
+
+
+def test_flag_wins_over_env_var():
+    env = {"A8_API_PORT": "9000", "A8_LOG_LEVEL": "debug"}
+    parsed = parse_config(["--api_port=9090"], env)
+    assert (parsed.api_port, parsed.log_level) == (9090, "debug")
+
+
+def test_flag_wins_over_a_bad_env_var():
+    assert parse_config(["--api_port=9090"], {"A8_API_PORT": "x"}).api_port == 9090
+
+
+@pytest.mark.parametrize(
+    "name", ["A8_API_PORT", "A8_REQUIRE_HTTPS", "A8_MIN_TTL", "A8_LOG_LEVEL"]
+)
+def test_empty_env_var_means_the_default(name):
+    assert config_from_environ({name: ""}) == RegistryConfig()
+
+
+@pytest.mark.parametrize("text", ["1", "t", "T", "TRUE", "true", "True"])
+def test_env_bool_true_spellings(text):
+    assert config_from_environ({"A8_REQUIRE_HTTPS": text}).require_https is True
+
+
+@pytest.mark.parametrize("text", ["0", "f", "F", "FALSE", "false", "False"])
+def test_env_bool_false_spellings(text):
+    assert config_from_environ({"A8_REQUIRE_HTTPS": text}).require_https is False
+
+
+@pytest.mark.parametrize("text", ["yes", "TrUe", "2", "on", " true"])
+def test_env_bool_invalid(text):
+    err = error_for([], {"A8_REQUIRE_HTTPS": text})
+    assert (err.setting, err.value) == ("require_https", text)
+    assert "A8_REQUIRE_HTTPS / --require_https" in str(err)
+
+
+# --- lists -------------------------------------------------------------------------
+
+
+def test_list_flag_repeats_append():
+    argv = ["--auth_mode", "trusted", "--auth_mode=jwt", "--jwt_secret=s"]
+    assert parse_config(argv, {}).auth_mode == ("trusted", "jwt")
+
+
+def test_list_flag_value_may_hold_commas():
+    parsed = parse_config(["--auth_mode=jwt, trusted", "--jwt_secret=s"], {})
+    assert parsed.auth_mode == ("jwt", "trusted")
+
+
+def test_list_env_var_items_are_trimmed_and_empty_ones_dropped():
+    env = {"A8_AUTH_MODE": " trusted ,, jwt ,", "A8_JWT_SECRET": "s"}
+    assert config_from_environ(env).auth_mode == ("trusted", "jwt")
+
+
+def test_list_flags_replace_the_env_list():
+    env = {"A8_AUTH_MODE": "jwt"}
+    assert parse_config(["--auth_mode=trusted"], env).auth_mode == ("trusted",)
+    assert parse_config(["--auth_mode="], env).auth_mode == ()
+
+
+def test_eureka_url_list():
+    with GATE_OPEN:
+        parsed = parse_config(
+            [
+                "--eureka_url=http://a:8080/eureka,https://b/eureka",
+                "--eureka_url=http://c",
+            ],
+            {},
+        )
+    assert parsed.eureka_url == ("http://a:8080/eureka", "https://b/eureka", "http://c")
+
+
+def test_bad_list_item_names_the_setting_and_the_value():
+    err = error_for([], {"A8_AUTH_MODE": "trusted,oauth"})
+    assert err.setting == "auth_mode"
+    assert "trusted,oauth" in str(err)
+    assert "trusted, jwt" in err.reason
+
+
+# --- values ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("debug", "debug"),
+        ("info", "info"),
+        ("warn", "warning"),
+        ("warning", "warning"),
+        ("WARN", "warning"),
+        ("Error", "error"),
+        ("fatal", "critical"),
+        ("panic", "critical"),
+        ("critical", "critical"),
+    ],
+)
+def test_log_levels_are_normalised(text, expected):
+    assert config_from_environ({"A8_LOG_LEVEL": text}).log_level == expected
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "logstash"])
+def test_log_formats(fmt):
+    assert parse_config([f"--log_format={fmt}"], {}).log_format == fmt
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("127.0.0.1", "127.0.0.1"),
+        ("::", "::"),
+        ("::1", "::1"),
+        ("[::1]", "::1"),
+        ("fe80::1%eth0", "fe80::1%eth0"),
+        ("localhost", "localhost"),
+        ("registry-1.example.com", "registry-1.example.com"),
+        ("example.com.", "example.com."),
+    ],
+)
+def test_api_host_accepts_addresses_and_host_names(text, expected):
+    assert parse_config(["--api_host", text], {}).api_host == expected
+
+
+def test_integers_accept_an_explicit_sign():
+    parsed = parse_config(["--api_port=+8081", "--namespace_capacity=-1"], {})
+    assert (parsed.api_port, parsed.namespace_capacity) == (8081, -1)
+
+
+@pytest.mark.parametrize("text", ["0", "1", "1000000"])
+def test_namespace_capacity_values(text):
+    assert parse_config(["--namespace_capacity", text], {}).namespace_capacity == int(
+        text
+    )
+
+
+def test_ttls_are_whole_seconds():
+    argv = ["--min_ttl=1s", "--default_ttl=1m30s", "--max_ttl=1.5h"]
+    parsed = parse_config(argv, {})
+    assert (parsed.min_ttl, parsed.default_ttl, parsed.max_ttl) == (1, 90, 5400)
+
+
+def test_ttls_may_all_be_equal():
+    argv = ["--min_ttl=60s", "--default_ttl=1m", "--max_ttl=60000ms"]
+    assert parse_config(argv, {}).ttl_clamp(0) == 60
+
+
+def test_threads_and_workers():
+    parsed = parse_config(["--threads=256", "--workers=1"], {})
+    assert (parsed.threads, parsed.workers) == (256, 1)
+
+
+@pytest.mark.parametrize(
+    ("argv", "setting", "value", "reason"),
+    [
+        (["--api_port=0"], "api_port", "0", "between 1 and 65535"),
+        (["--api_port=65536"], "api_port", "65536", "between 1 and 65535"),
+        (["--api_port=-1"], "api_port", "-1", "between 1 and 65535"),
+        (["--api_port=80x"], "api_port", "80x", "not a decimal integer"),
+        (["--api_port=0x50"], "api_port", "0x50", "not a decimal integer"),
+        (["--api_port=8_080"], "api_port", "8_080", "not a decimal integer"),
+        (["--api_port= 80"], "api_port", " 80", "not a decimal integer"),
+        (["--api_port=8080.0"], "api_port", "8080.0", "not a decimal integer"),
+        (["--api_port=\u0668\u0660"], "api_port", "\u0668\u0660", "not a decimal"),
+        (["--api_port="], "api_port", "", "not a decimal integer"),
+        (["--replication_port=70000"], "replication_port", "70000", "between 1"),
+        (["--threads=0"], "threads", "0", "between 1 and 256"),
+        (["--threads=257"], "threads", "257", "between 1 and 256"),
+        (["--workers=0"], "workers", "0", "at least 1"),
+        (["--workers=2"], "workers", "2", "in-memory store lives in one process"),
+        (["--namespace_capacity=-2"], "namespace_capacity", "-2", "at least -1"),
+        (["--cluster_size=-1"], "cluster_size", "-1", "at least 0"),
+        (["--cluster_dir="], "cluster_dir", "", "must not be empty"),
+        (["--log_level=verbose"], "log_level", "verbose", "debug, info, warn"),
+        (["--log_format=xml"], "log_format", "xml", "text, json, logstash"),
+        (["--log_format=JSON"], "log_format", "JSON", "text, json, logstash"),
+        (["--store=mongo"], "store", "mongo", "inmem, redis"),
+        (["--auth_mode=oauth"], "auth_mode", "oauth", "trusted, jwt"),
+        (["--auth_mode=jwt"], "jwt_secret", "", "required when auth_mode includes jwt"),
+        (["--api_host="], "api_host", "", "not an IP address or host name"),
+        (["--api_host=a b"], "api_host", "a b", "not an IP address or host name"),
+        (["--api_host=-x"], "api_host", "-x", "not an IP address or host name"),
+        (["--api_host=h:80"], "api_host", "h:80", "the port goes in api_port"),
+        (["--api_host=1.2.3.4:80"], "api_host", "1.2.3.4:80", "api_port"),
+        (["--k8s_url=ftp://k"], "k8s_url", "ftp://k", "not an http:// or https://"),
+        (["--k8s_url=k8s.local"], "k8s_url", "k8s.local", "not an http://"),
+        (["--eureka_url=http://"], "eureka_url", "http://", "not an http://"),
+        (["--sync_timeout=0"], "sync_timeout", "0", "positive"),
+        (["--sync_timeout=-1s"], "sync_timeout", "-1s", "must not be negative"),
+        (["--sync_timeout=5x"], "sync_timeout", "5x", "not a duration"),
+        (["--min_ttl=5x"], "min_ttl", "5x", "not a duration (examples: 30s"),
+        (["--min_ttl=10"], "min_ttl", "10", "not a duration"),
+        (["--min_ttl=1500ms"], "min_ttl", "1500ms", "whole number of seconds"),
+        (["--min_ttl=0"], "min_ttl", "0", "at least 1s"),
+        (["--max_ttl=0s"], "max_ttl", "0s", "at least 1s"),
+        (["--default_ttl=-30s"], "default_ttl", "-30s", "must not be negative"),
+        (["--default_ttl=500ms"], "default_ttl", "500ms", "whole number"),
+    ],
+)
+def test_invalid_values(argv, setting, value, reason):
+    err = error_for(argv)
+    assert (err.setting, err.value) == (setting, value)
+    assert reason in err.reason
+    message = str(err)
+    assert "\n" not in message
+    assert f"({'A8_' + setting.upper()} / --{setting})" in message
+    assert message.startswith(f"invalid value {goflags.quote(value)} for {setting} ")
+
+
+def test_error_message_has_the_documented_shape():
+    err = error_for([], {"A8_MIN_TTL": "5x"})
+    assert str(err) == (
+        'invalid value "5x" for min_ttl (A8_MIN_TTL / --min_ttl): '
+        "not a duration (examples: 30s, 1m30s, 10m)"
+    )
+
+
+def test_error_message_stays_on_one_line():
+    err = error_for(["--log_level=bad\nlevel\u2028x"])
+    assert err.value == "bad\nlevel\u2028x"
+    assert str(err).splitlines() == [str(err)]
+    assert "bad\\nlevel\\u2028x" in str(err)
+
+
+def test_jwt_secret_satisfies_jwt_mode():
+    parsed = config_from_environ({"A8_AUTH_MODE": "jwt", "A8_JWT_SECRET": "k"})
+    assert (parsed.auth_mode, parsed.jwt_secret) == (("jwt",), "k")
+
+
+# --- TTL ordering --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "setting", "values"),
+    [
+        (["--default_ttl=5s"], "default_ttl", ("5s", "10s")),
+        (["--default_ttl=11m"], "default_ttl", ("11m", "10m0s")),
+        (["--min_ttl=60s"], "min_ttl", ("60s", "30s")),
+        (["--max_ttl=20s"], "max_ttl", ("20s", "30s")),
+        (["--min_ttl=20s", "--default_ttl=15s"], "default_ttl", ("15s", "20s")),
+        (["--max_ttl=20s", "--default_ttl=25s"], "default_ttl", ("25s", "20s")),
+        (["--min_ttl=700s", "--default_ttl=700s"], "min_ttl", ("700s", "10m0s")),
+        (["--max_ttl=5s", "--min_ttl=6s"], "min_ttl", ("6s", "5s")),
+        (["--max_ttl=5s"], "max_ttl", ("5s", "10s")),
+    ],
+)
+def test_ttl_order_is_enforced(argv, setting, values):
+    err = error_for(argv)
+    assert err.setting == setting
+    assert err.value == values[0]
+    assert all(value in str(err) for value in values)
+
+
+# --- settings that have not landed ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "setting"),
+    [
+        (["--replication"], "replication"),
+        (["--store=redis", "--store_address=r:6379"], "store"),
+        (["--k8s_url=https://k8s"], "k8s_url"),
+        (["--k8s_token=t"], "k8s_token"),
+        (["--eureka_url=http://e/eureka"], "eureka_url"),
+        (["--fs_catalog=/etc/a8"], "fs_catalog"),
+        (["--store_address=r:6379"], "store_address"),
+        (["--store_password=pw"], "store_password"),
+        (["--cluster_dir=/var/a8"], "cluster_dir"),
+        (["--cluster_size=3"], "cluster_size"),
+        (["--replication_port=6200"], "replication_port"),
+        (["--sync_timeout=10s"], "sync_timeout"),
+    ],
+)
+def test_unsupported_yet_settings_are_rejected(argv, setting):
+    err = error_for(argv)
+    assert (err.setting, err.reason) == (setting, "not supported yet")
+    assert set(config.UNSUPPORTED_YET) >= {setting}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--replication=false"],
+        ["--store=inmem"],
+        ["--cluster_dir=/tmp/sd-cluster"],
+        ["--replication_port=6100"],
+        ["--sync_timeout=0.5m"],
+        ["--cluster_size=0"],
+        ["--k8s_url=", "--eureka_url=", "--fs_catalog="],
+    ],
+)
+def test_unsupported_yet_settings_at_their_default_are_fine(argv):
+    assert parse_config(argv, {}) == RegistryConfig()
+
+
+def test_secret_values_are_masked_in_errors():
+    err = error_for(["--store_password=hunter2"])
+    assert err.value == "****"
+    assert "hunter2" not in str(err)
+
+
+def test_store_redis_allows_several_workers_once_landed():
+    argv = [
+        "--store=redis",
+        "--store_address=r:6379",
+        "--workers=4",
+        "--sync_timeout=1m",
+    ]
+    with GATE_OPEN:
+        parsed = parse_config(argv, {})
+    assert (parsed.store, parsed.workers, parsed.sync_timeout) == ("redis", 4, 60.0)
+
+
+@pytest.mark.parametrize(
+    ("argv", "setting", "reason"),
+    [
+        (["--store=redis"], "store_address", "required when store is redis"),
+        (
+            ["--store=redis", "--store_address=r:1", "--replication"],
+            "replication",
+            "cannot be combined with store=redis",
+        ),
+        (["--replication", "--workers=2"], "workers", "must be 1 with store=inmem"),
+    ],
+)
+def test_cross_checks_of_unlanded_features(argv, setting, reason):
+    with GATE_OPEN:
+        err = error_for(argv)
+    assert err.setting == setting
+    assert reason in err.reason
+
+
+# --- Go durations --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("30s", Fraction(30)),
+        ("1m30s", Fraction(90)),
+        ("1.5h", Fraction(5400)),
+        ("300ms", Fraction(3, 10)),
+        ("0", Fraction(0)),
+        ("-0", Fraction(0)),
+        ("+5s", Fraction(5)),
+        ("2h45m", Fraction(9900)),
+        ("1h1m1s1ms1us1ns", Fraction(3661001001001, 10**9)),
+        ("1\u00b5s", Fraction(1, 10**6)),
+        ("1\u03bcs", Fraction(1, 10**6)),
+        (".5s", Fraction(1, 2)),
+        ("1.s", Fraction(1)),
+        ("0.000000001s", Fraction(1, 10**9)),
+    ],
+)
+def test_parse_duration(text, seconds):
+    assert goflags.parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["5x", "s", "", "1", "1.5", ".s", "5 s", " 5s", "5s ", "1h-1m", "1e3s", "\u0663s"],
+)
+def test_parse_duration_rejects_non_durations(text):
+    with pytest.raises(ValueError, match="not a duration"):
+        goflags.parse_duration(text)
+
+
+def test_parse_duration_rejects_negatives_and_overflow():
+    with pytest.raises(ValueError, match="must not be negative"):
+        goflags.parse_duration("-1s")
+    with pytest.raises(ValueError, match="out of range"):
+        goflags.parse_duration("3000000h")
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(1, "1s"), (30, "30s"), (90, "1m30s"), (600, "10m0s"), (3600, "1h0m0s")],
+)
+def test_format_whole_seconds_is_go_style(seconds, text):
+    assert goflags.format_whole_seconds(seconds) == text
+
+
+@settings(database=None, deadline=None)
+@given(st.integers(min_value=1, max_value=10**9))
+def test_whole_seconds_round_trip(seconds):
+    text = goflags.format_whole_seconds(seconds)
+    assert goflags.parse_whole_seconds(text) == seconds
+
+
+@settings(database=None, deadline=None)
+@given(st.floats(min_value=0, max_value=9e9, exclude_min=True))
+def test_positive_seconds_round_trip(seconds):
+    assert goflags.parse_positive_seconds(goflags.format_seconds(seconds)) == seconds
+
+
+# --- ttl_clamp (spec 4.4) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("requested", "granted"),
+    [(0, 30), (1, 10), (9, 10), (10, 10), (11, 11), (30, 30), (600, 600), (601, 600)],
+)
+def test_ttl_clamp_with_defaults(requested, granted):
+    assert RegistryConfig().ttl_clamp(requested) == granted
+
+
+def test_ttl_clamp_does_not_clamp_the_default():
+    odd = RegistryConfig(default_ttl=5, min_ttl=10, max_ttl=20)
+    assert odd.ttl_clamp(0) == 5
+    assert odd.ttl_clamp(5) == 10
+    assert odd.ttl_clamp(99) == 20
+
+
+def test_ttl_clamp_with_inconsistent_bounds_follows_the_spec_order():
+    odd = RegistryConfig(min_ttl=50, max_ttl=20)
+    assert odd.ttl_clamp(30) == 50
+    assert odd.ttl_clamp(60) == 20
+
+
+# --- to_environ ----------------------------------------------------------------------
+
+_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=20)
+_NON_EMPTY = _TEXT.filter(bool)
+_URL = st.from_regex(
+    r"https?://[a-z][a-z0-9.-]{0,15}(:[0-9]{1,5})?(/[a-z0-9/]*)?", fullmatch=True
+)
+_HOST = st.one_of(
+    st.ip_addresses().map(str),
+    st.from_regex(
+        r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?(\.[a-z0-9-]{1,10}){0,3}", fullmatch=True
+    ),
+)
+
+
+@st.composite
+def valid_configs(draw: st.DrawFn, gate_open: bool) -> RegistryConfig:
+    min_ttl, default_ttl, max_ttl = sorted(
+        draw(st.lists(st.integers(1, 10**7), min_size=3, max_size=3))
+    )
+    auth_mode = tuple(draw(st.lists(st.sampled_from(["trusted", "jwt"]), max_size=3)))
+    base = RegistryConfig(
+        log_level=draw(
+            st.sampled_from(["debug", "info", "warning", "error", "critical"])
+        ),
+        log_format=draw(st.sampled_from(["text", "json", "logstash"])),
+        auth_mode=auth_mode,
+        jwt_secret=draw(_NON_EMPTY if "jwt" in auth_mode else _TEXT),
+        require_https=draw(st.booleans()),
+        api_host=draw(_HOST),
+        api_port=draw(st.integers(1, 65535)),
+        min_ttl=min_ttl,
+        default_ttl=default_ttl,
+        max_ttl=max_ttl,
+        namespace_capacity=draw(st.integers(-1, 2**63 - 1)),
+        threads=draw(st.integers(1, 256)),
+    )
+    if not gate_open:
+        return base
+    store = draw(st.sampled_from(["inmem", "redis"]))
+    return dataclasses.replace(
+        base,
+        store=store,
+        store_address=draw(_NON_EMPTY if store == "redis" else _TEXT),
+        store_password=draw(_TEXT),
+        workers=draw(st.integers(1, 64)) if store == "redis" else 1,
+        replication=store == "inmem" and draw(st.booleans()),
+        replication_port=draw(st.integers(1, 65535)),
+        sync_timeout=draw(st.floats(min_value=0, max_value=9e9, exclude_min=True)),
+        cluster_dir=draw(_NON_EMPTY),
+        cluster_size=draw(st.integers(0, 1000)),
+        k8s_url=draw(st.one_of(st.just(""), _URL)),
+        k8s_token=draw(_TEXT),
+        eureka_url=tuple(draw(st.lists(_URL, max_size=3))),
+        fs_catalog=draw(_TEXT),
+    )
+
+
+@settings(database=None, deadline=None)
+@given(valid_configs(gate_open=False))
+def test_to_environ_round_trips(cfg):
+    assert config_from_environ(to_environ(cfg)) == cfg
+
+
+@settings(database=None, deadline=None)
+@given(valid_configs(gate_open=True))
+def test_to_environ_round_trips_every_setting_once_landed(cfg):
+    with GATE_OPEN:
+        assert config_from_environ(to_environ(cfg)) == cfg
+
+
+def test_to_environ_sets_every_variable_and_overrides_stray_ones():
+    parsed = parse_config(["--api_port=9090", "--auth_mode=trusted"], {})
+    environ = to_environ(parsed)
+    assert sorted(environ) == sorted(setting.env for setting in SETTINGS)
+    stray = {"A8_API_PORT": "1", "A8_AUTH_MODE": "jwt", "A8_LOG_LEVEL": "debug"}
+    assert config_from_environ({**stray, **environ}) == parsed
+
+
+def test_to_environ_uses_go_durations():
+    environ = to_environ(parse_config(["--max_ttl=1h", "--default_ttl=90s"], {}))
+    assert (environ["A8_MAX_TTL"], environ["A8_DEFAULT_TTL"]) == ("1h0m0s", "1m30s")
+    assert environ["A8_SYNC_TIMEOUT"] == "30s"
+
+
+# --- help ----------------------------------------------------------------------------
+
+
+def test_help_lists_every_flag_env_var_type_and_default():
+    text = help_text()
+    for setting in SETTINGS:
+        line = next(line for line in text.splitlines() if f"--{setting.name} " in line)
+        assert setting.env in line
+        assert setting.type in line
+        assert f"default {goflags.quote(setting.format(setting.default))}" in line
+    assert "--help" in text
+    assert "--version" in text
+
+
+def test_help_marks_unsupported_settings():
+    lines = help_text().splitlines()
+    for name in config.UNSUPPORTED_YET:
+        index = next(i for i, line in enumerate(lines) if f"--{name} " in line)
+        assert "not supported yet" in lines[index + 1]
+    index = next(i for i, line in enumerate(lines) if "--api_port " in line)
+    assert "not supported yet" not in lines[index + 1]
+
+
+def test_config_error_is_an_exception_with_fields():
+    err = ConfigError("min_ttl", "5x", "not a duration")
+    assert isinstance(err, Exception)
+    assert (err.setting, err.value, err.reason) == ("min_ttl", "5x", "not a duration")
+
+
+def test_configuration_doc_lists_every_setting():
+    doc = (Path(__file__).parent.parent / "docs" / "configuration.md").read_text()
+    for setting in SETTINGS:
+        assert f"| `{setting.name}` | `{setting.env}` | {setting.type} |" in doc
