@@ -74,6 +74,9 @@ def configure_logging(level: str, fmt: str, stream: TextIO | None = None) -> Non
             old.close()  # ours; other owners close their own handlers
     root.addHandler(handler)
     root.setLevel(number)
+    # Django logs every 4xx as a warning; the access log already has one line per
+    # request, so keep only its 5xx reports (with their tracebacks).
+    logging.getLogger("django.request").setLevel(max(number, logging.ERROR))
 
 
 def make_formatter(fmt: str) -> logging.Formatter:

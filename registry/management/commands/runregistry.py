@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 from django.core.management.base import BaseCommand
 
+import registry_project
 from registry.config import (
     ConfigError,
     HelpRequested,
@@ -23,9 +24,7 @@ from registry.config import (
     to_environ,
 )
 
-GUNICORN_CONF = (
-    Path(__file__).resolve().parents[3] / "registry_project" / "gunicorn.conf.py"
-)
+GUNICORN_CONF = Path(registry_project.__file__).resolve().parent / "gunicorn.conf.py"
 
 
 class Command(BaseCommand):
