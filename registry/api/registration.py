@@ -7,6 +7,7 @@ are ignored, a wrong member type fails the whole body, ``null`` is an empty obje
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -67,14 +68,15 @@ def parse_registration(
     status = status.upper() or STATUS_UP
     if status not in REGISTRATION_STATUSES:
         raise RegistrationError(STATUS_INVALID)
+    # Interned: thousands of instances share a few service names, types and tags.
     return InstanceRegistration(
         id=instance_id(service_name, endpoint),
-        service_name=service_name,
-        endpoint=endpoint,
+        service_name=sys.intern(service_name),
+        endpoint=Endpoint(sys.intern(endpoint.type), endpoint.value),
         status=status,
         ttl=clamp_ttl(ttl),
         metadata=metadata,
-        tags=tags,
+        tags=tuple(sys.intern(tag) for tag in tags),
     )
 
 
