@@ -15,9 +15,13 @@ from registry.store.records import (
     MAX_METADATA_BYTES,
     MAX_SERVICE_NAME_BYTES,
     MAX_STATUS_BYTES,
+    Change,
     InstanceRegistration,
     ServiceInstance,
 )
+
+#: How long the change journal keeps entries (Eureka's delta window).
+CHANGE_RETENTION_NS = 180 * 1_000_000_000
 
 
 class Catalog(ABC):
@@ -63,8 +67,13 @@ class Catalog(ABC):
         """
 
     @abstractmethod
-    def set_status(self, instance_id: str, status: str) -> ServiceInstance:
-        """Change the status (and renew). Raises :class:`InstanceNotFoundError`."""
+    def set_status(
+        self, instance_id: str, status: str, extension: bytes | None = None
+    ) -> ServiceInstance:
+        """Change the status (and renew), and the extension when one is given.
+
+        Raises :class:`InstanceNotFoundError`.
+        """
 
     @abstractmethod
     def get_instance(self, instance_id: str) -> ServiceInstance:
@@ -84,6 +93,15 @@ class Catalog(ABC):
     @abstractmethod
     def expire(self) -> int:
         """Remove every instance whose TTL has run out; return how many went."""
+
+    @abstractmethod
+    def recent_changes(self) -> list[Change]:
+        """The journal: registrations, updates and removals (expiry included) of
+        at least the last :data:`CHANGE_RETENTION_NS`, oldest first.
+
+        Heartbeats are not journalled: they move ``revision`` but change nothing a
+        client merging changes would see.
+        """
 
 
 def check_limits(registration: InstanceRegistration) -> None:

@@ -11,17 +11,28 @@ from __future__ import annotations
 
 import heapq
 import threading
+from collections import deque
 
-from registry.store.base import Catalog, check_limits
+from registry.store.base import CHANGE_RETENTION_NS, Catalog, check_limits
 from registry.store.clock import Clock
 from registry.store.errors import CapacityExceededError, InstanceNotFoundError
-from registry.store.records import InstanceRegistration, ServiceInstance
+from registry.store.records import (
+    Change,
+    ChangeKind,
+    InstanceRegistration,
+    ServiceInstance,
+)
 
 
 class InMemoryCatalog(Catalog):
     """One namespace's instances, held in this process."""
 
-    def __init__(self, clock: Clock, capacity: int = -1) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        capacity: int = -1,
+        retention_ns: int = CHANGE_RETENTION_NS,
+    ) -> None:
         self._clock = clock
         self._capacity = capacity
         self._lock = threading.Lock()
@@ -31,6 +42,8 @@ class InMemoryCatalog(Catalog):
         self._revision = 0
         self._deadlines: list[tuple[int, str]] = []
         self._scheduled: dict[str, int] = {}
+        self._journal: deque[Change] = deque()
+        self._retention_ns = retention_ns
 
     @property
     def revision(self) -> int:
@@ -56,11 +69,12 @@ class InMemoryCatalog(Catalog):
                 registration.tags,
                 now,
                 now,
-                old.version + 1 if old is not None else 0,
+                registration.extension,
             )
             if old is not None and old.service_name != record.service_name:
                 self._unindex(old)
             self._store(record)
+            self._journal_change(ChangeKind.REGISTERED, record, now)
         return record
 
     def deregister(self, instance_id: str) -> ServiceInstance:
@@ -69,6 +83,7 @@ class InMemoryCatalog(Catalog):
             if record is None:
                 raise InstanceNotFoundError(instance_id)
             self._remove(record)
+            self._journal_change(ChangeKind.REMOVED, record, self._clock.now_ns())
         return record
 
     def renew(self, instance_id: str) -> ServiceInstance:
@@ -76,14 +91,20 @@ class InMemoryCatalog(Catalog):
             old = self._by_id.get(instance_id)
             if old is None:
                 raise InstanceNotFoundError(instance_id)
-            return self._replace(old, old.status)
+            return self._replace(old, old.status, old.extension)
 
-    def set_status(self, instance_id: str, status: str) -> ServiceInstance:
+    def set_status(
+        self, instance_id: str, status: str, extension: bytes | None = None
+    ) -> ServiceInstance:
         with self._lock:
             old = self._by_id.get(instance_id)
             if old is None:
                 raise InstanceNotFoundError(instance_id)
-            return self._replace(old, status)
+            record = self._replace(
+                old, status, old.extension if extension is None else extension
+            )
+            self._journal_change(ChangeKind.UPDATED, record, record.last_renewal_ns)
+            return record
 
     def get_instance(self, instance_id: str) -> ServiceInstance:
         record = self._by_id.get(instance_id)
@@ -122,12 +143,20 @@ class InMemoryCatalog(Catalog):
                     self._schedule(instance_id, actual)
                     continue
                 self._remove(record)
+                self._journal_change(ChangeKind.REMOVED, record, now)
                 expired += 1
         return expired
 
+    def recent_changes(self) -> list[Change]:
+        with self._lock:
+            self._prune_journal(self._clock.now_ns())
+            return list(self._journal)
+
     # -- helpers; the caller holds the lock ------------------------------------
 
-    def _replace(self, old: ServiceInstance, status: str) -> ServiceInstance:
+    def _replace(
+        self, old: ServiceInstance, status: str, extension: bytes | None
+    ) -> ServiceInstance:
         record = ServiceInstance(
             old.id,
             old.service_name,
@@ -138,7 +167,7 @@ class InMemoryCatalog(Catalog):
             old.tags,
             old.registration_ns,
             self._clock.now_ns(),
-            old.version + 1,
+            extension,
         )
         self._store(record)
         return record
@@ -171,6 +200,18 @@ class InMemoryCatalog(Catalog):
         if not members:
             del self._by_service[record.service_name]
         self._bump(record.service_name)
+
+    def _journal_change(
+        self, kind: ChangeKind, record: ServiceInstance, now: int
+    ) -> None:
+        self._journal.append(Change(kind, record, now, self._revision))
+        self._prune_journal(now)
+
+    def _prune_journal(self, now: int) -> None:
+        journal = self._journal
+        horizon = now - self._retention_ns
+        while journal and journal[0].at_ns < horizon:
+            journal.popleft()
 
     def _bump(self, service_name: str) -> None:
         self._revision += 1

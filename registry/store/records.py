@@ -6,8 +6,9 @@ objects themselves (they cannot be mutated, so no copy is needed).
 
 from __future__ import annotations
 
+import enum
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 #: Byte limits of spec §4.1, checked on every registration whatever the API.
 MAX_SERVICE_NAME_BYTES = 64
@@ -40,6 +41,9 @@ class InstanceRegistration:
     #: Compact JSON text of the metadata, or ``None`` when none was supplied.
     metadata: bytes | None = None
     tags: tuple[str, ...] = ()
+    #: Opaque data of the API that registered the instance (the Eureka API keeps
+    #: its instance document here); the store only keeps it.
+    extension: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +60,7 @@ class ServiceInstance:
     tags: tuple[str, ...]
     registration_ns: int
     last_renewal_ns: int
-    #: Store-internal change counter of this record; renders may cache on it.
-    version: int = field(default=0, compare=False)
+    extension: bytes | None = None
 
     @property
     def expires_ns(self) -> int | None:
@@ -75,3 +78,24 @@ def instance_id(service_name: str, endpoint: Endpoint) -> str:
     """
     key = f"{service_name}/{endpoint.type}/{endpoint.value}".encode()
     return hashlib.sha256(key).hexdigest()[:16]
+
+
+class ChangeKind(enum.Enum):
+    """What happened to an instance, as kept in a catalog's change journal."""
+
+    #: Registered, new or again (an upsert replaces the whole instance).
+    REGISTERED = "REGISTERED"
+    #: Status (and extension) changed in place.
+    UPDATED = "UPDATED"
+    #: Deregistered or expired.
+    REMOVED = "REMOVED"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One entry of the change journal: the instance as it was after the change."""
+
+    kind: ChangeKind
+    instance: ServiceInstance
+    at_ns: int
+    revision: int

@@ -291,3 +291,59 @@ def test_field_limits_admit_values_at_the_limit(catalog: Catalog):
 def test_limits_count_bytes_not_characters(catalog: Catalog):
     with pytest.raises(FieldTooLongError):
         catalog.register(dataclasses.replace(registration(), service_name="é" * 33))
+
+
+def kinds(catalog: Catalog) -> list[tuple[str, str]]:
+    return [(c.kind.value, c.instance.endpoint.value) for c in catalog.recent_changes()]
+
+
+def test_journal_records_registrations_updates_and_removals(
+    catalog: Catalog, clock: ManualClock
+):
+    a = catalog.register(registration("s", "a", ttl=10))
+    b = catalog.register(registration("s", "b", ttl=600))
+    catalog.renew(a.id)  # heartbeats are not journalled
+    catalog.set_status(b.id, "OUT_OF_SERVICE")
+    catalog.register(registration("s", "b", ttl=600))
+    catalog.deregister(b.id)
+    clock.advance(11)
+    catalog.expire()
+
+    assert kinds(catalog) == [
+        ("REGISTERED", "a"),
+        ("REGISTERED", "b"),
+        ("UPDATED", "b"),
+        ("REGISTERED", "b"),
+        ("REMOVED", "b"),
+        ("REMOVED", "a"),
+    ]
+    changes = catalog.recent_changes()
+    assert changes[2].instance.status == "OUT_OF_SERVICE"
+    assert [c.revision for c in changes] == sorted(c.revision for c in changes)
+    assert changes[-1].revision == catalog.revision
+    assert changes[-1].at_ns == clock.now_ns()
+
+
+def test_journal_forgets_changes_after_three_minutes(
+    catalog: Catalog, clock: ManualClock
+):
+    catalog.register(registration("s", "old", ttl=600))
+    clock.advance(120)
+    catalog.register(registration("s", "new", ttl=600))
+    clock.advance(61)
+    assert kinds(catalog) == [("REGISTERED", "new")]
+    clock.advance(120)
+    assert catalog.recent_changes() == []
+
+
+def test_extension_is_kept_and_replaced_by_status_changes(catalog: Catalog):
+    record = catalog.register(
+        dataclasses.replace(registration(), extension=b'{"app":"A"}')
+    )
+    assert catalog.get_instance(record.id).extension == b'{"app":"A"}'
+    catalog.renew(record.id)
+    assert catalog.get_instance(record.id).extension == b'{"app":"A"}'
+    catalog.set_status(record.id, "DOWN")
+    assert catalog.get_instance(record.id).extension == b'{"app":"A"}'
+    catalog.set_status(record.id, "UP", extension=b'{"app":"B"}')
+    assert catalog.get_instance(record.id).extension == b'{"app":"B"}'
