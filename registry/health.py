@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from registry.api.errors import JsonResponse
+from registry.api.openapi import root_docs, uptime_docs
 from registry.config import VERSION
 from registry.runtime import get_runtime
 
@@ -29,7 +30,12 @@ class HealthView(APIView):
     permission_classes: Sequence[_PermissionClass] = ()
     http_method_names = ["get"]
 
+    @property
+    def default_response_headers(self) -> dict[str, str]:
+        return {}  # ``Allow`` belongs on 405s only, as in the native API
 
+
+@root_docs
 class RootView(HealthView):
     """Always healthy while the process answers; empty body."""
 
@@ -37,6 +43,7 @@ class RootView(HealthView):
         return JsonResponse()
 
 
+@uptime_docs
 class UptimeView(HealthView):
     """One entry per component; 503 when any is unhealthy."""
 

@@ -110,10 +110,8 @@ def _is_json(content_type: str) -> bool:
 
 
 def _https_redirect(request: HttpRequest) -> HttpResponse:
-    location = f"https://{request.META.get('HTTP_HOST', '')}{request.path}"
-    query = request.META.get("QUERY_STRING", "")
-    if query:
-        location += f"?{query}"
+    # get_full_path() re-escapes the decoded path, so the header stays a valid URL.
+    location = f"https://{request.META.get('HTTP_HOST', '')}{request.get_full_path()}"
     response = HttpResponse(status=301, content_type="application/json; charset=utf-8")
     response["Location"] = location
     return response

@@ -63,4 +63,24 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The operations are documented in registry/api/openapi.py; this hook appends
+    # what every route shares (errors, caching, compression, request ids).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "registry.api.openapi.describe_common_behaviour",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "EndpointTypeEnum": "registry.api.openapi.ENDPOINT_TYPE_CHOICES",
+        "RegistrationStatusEnum": "registry.api.openapi.REGISTRATION_STATUS_CHOICES",
+    },
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    "TAGS": [
+        {"name": "services", "description": "Service names and their instances."},
+        {
+            "name": "instances",
+            "description": "Register, list, get, deregister and renew instances.",
+        },
+        {"name": "health", "description": "Probes; no authentication."},
+    ],
+    "LICENSE": {"name": "Apache-2.0"},
 }

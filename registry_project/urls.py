@@ -6,6 +6,7 @@ from pathlib import Path
 
 import drf_spectacular_sidecar
 from django.urls import include, path, re_path
+from django.views.decorators.cache import cache_page
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
@@ -23,7 +24,8 @@ urlpatterns = [
     path("", RootView.as_view(), name="root"),
     path("uptime", UptimeView.as_view(), name="uptime"),
     path("api/v1/", include(native.urls)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The schema only changes with the code: build it once per process.
+    path("api/schema/", cache_page(None)(SpectacularAPIView.as_view()), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     # The docs UI's assets, served by the registry itself so it works offline and
     # with DEBUG off; only the sidecar's own files are reachable here.

@@ -32,7 +32,9 @@ def test_uptime_reports_the_process(client, clock):
 def test_health_needs_no_token_in_any_mode(make_runtime, client):
     make_runtime(auth_mode=("trusted",))
     assert client.get("/", headers={"Authorization": "Bearer x"}).status_code == 200
-    assert client.get("/uptime", headers={"Authorization": "garbage"}).status_code == 200
+    assert (
+        client.get("/uptime", headers={"Authorization": "garbage"}).status_code == 200
+    )
 
 
 @pytest.mark.parametrize(

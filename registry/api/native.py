@@ -8,6 +8,7 @@ from rest_framework.request import Request
 
 from registry.api.base import RegistryViewSet, cached_response
 from registry.api.errors import JsonResponse, RegistryError
+from registry.api.openapi import native_instance_docs, native_service_docs
 from registry.api.registration import (
     REGISTRATION_FAILED,
     RegistrationError,
@@ -39,6 +40,7 @@ TOO_LONG_TEXTS = {
 }
 
 
+@native_service_docs
 class ServiceViewSet(RegistryViewSet):
     """``/api/v1/services``: service names, and the instances of one service."""
 
@@ -73,6 +75,7 @@ def _render_service(catalog: Catalog, service_name: str) -> bytes:
     )
 
 
+@native_instance_docs
 class InstanceViewSet(RegistryViewSet):
     """``/api/v1/instances``: register, list and filter, get, deregister, renew."""
 

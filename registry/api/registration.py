@@ -7,6 +7,7 @@ are ignored, a wrong member type fails the whole body, ``null`` is an empty obje
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -46,21 +47,26 @@ def parse_registration(
     Raises :class:`RegistrationError` with the text of the first failing check.
     """
     members = _members(body)
+    # Check 2: every member present must have its type before any other check.
     service_name = _typed(members, "service_name", str, "")
     endpoint_members = _endpoint_members(members)
+    endpoint = (
+        None
+        if endpoint_members is None
+        else Endpoint(
+            _typed(endpoint_members, "type", str, ""),
+            _typed(endpoint_members, "value", str, ""),
+        )
+    )
     ttl = _ttl(members)
     status = _typed(members, "status", str, "")
     tags = _tags(members)
-    metadata = orjson.dumps(members["metadata"]) if "metadata" in members else None
+    metadata = _metadata(members)
 
     if not service_name:
         raise RegistrationError(SERVICE_NAME_REQUIRED)
-    if endpoint_members is None:
+    if endpoint is None:
         raise RegistrationError(ENDPOINT_REQUIRED)
-    endpoint = Endpoint(
-        _typed(endpoint_members, "type", str, ""),
-        _typed(endpoint_members, "value", str, ""),
-    )
     if not endpoint.type or not endpoint.value.strip():
         raise RegistrationError(ENDPOINT_INCOMPLETE)
     if endpoint.type not in ENDPOINT_TYPES:
@@ -80,12 +86,23 @@ def parse_registration(
     )
 
 
+class _Number(str):
+    """A JSON number kept as the text it was sent as, so metadata loses nothing."""
+
+
 def _members(body: bytes) -> dict[str, Any]:
     try:
-        value = orjson.loads(body)
-    except orjson.JSONDecodeError as err:
+        orjson.loads(body)  # strict UTF-8 and escapes: rejects lone surrogates
+        value = json.loads(
+            body, parse_int=_Number, parse_float=_Number, parse_constant=_reject
+        )
+    except ValueError as err:  # JSONDecodeError and orjson's are ValueErrors
         raise RegistrationError(REGISTRATION_FAILED) from err
     return _object_members(value)
+
+
+def _reject(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")
 
 
 def _object_members(value: Any) -> dict[str, Any]:
@@ -101,7 +118,7 @@ def _typed(members: dict[str, Any], name: str, kind: type, default: Any) -> Any:
     value = members.get(name)
     if value is None:
         return default
-    if not isinstance(value, kind):
+    if not isinstance(value, kind) or isinstance(value, _Number):
         raise RegistrationError(REGISTRATION_FAILED)
     return value
 
@@ -115,17 +132,37 @@ def _ttl(members: dict[str, Any]) -> int:
     value = members.get("ttl")
     if value is None:
         return 0
-    if isinstance(value, bool) or not isinstance(value, int):
+    if not isinstance(value, _Number) or not value.isdigit():
+        raise RegistrationError(REGISTRATION_FAILED)  # negative, fraction, not a number
+    seconds = int(value)
+    if seconds > MAX_TTL_SECONDS:
         raise RegistrationError(REGISTRATION_FAILED)
-    if not 0 <= value <= MAX_TTL_SECONDS:
-        raise RegistrationError(REGISTRATION_FAILED)
-    return int(value)
+    return seconds
 
 
 def _tags(members: dict[str, Any]) -> tuple[str, ...]:
     value = members.get("tags")
     if value is None:
         return ()
-    if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
+    if not isinstance(value, list) or not all(
+        isinstance(tag, str) and not isinstance(tag, _Number) for tag in value
+    ):
         raise RegistrationError(REGISTRATION_FAILED)
     return tuple(value)
+
+
+def _metadata(members: dict[str, Any]) -> bytes | None:
+    """Compact JSON text of the metadata, numbers exactly as they were sent."""
+    if "metadata" not in members:
+        return None
+    return orjson.dumps(_with_raw_numbers(members["metadata"]))
+
+
+def _with_raw_numbers(value: Any) -> Any:
+    if isinstance(value, _Number):
+        return orjson.Fragment(str(value))
+    if isinstance(value, dict):
+        return {name: _with_raw_numbers(member) for name, member in value.items()}
+    if isinstance(value, list):
+        return [_with_raw_numbers(item) for item in value]
+    return value

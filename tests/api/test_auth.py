@@ -23,7 +23,9 @@ def token(claims: dict, secret: str = SECRET, algorithm: str = "HS256") -> str:
 
 def unsigned(claims: dict) -> str:
     def segment(value: dict) -> str:
-        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+        return (
+            base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+        )
 
     return f"{segment({'alg': 'none', 'typ': 'JWT'})}.{segment(claims)}."
 
@@ -33,7 +35,10 @@ def services(client, authorization: str | None = None):
     return client.get("/api/v1/services", headers=headers)
 
 
-@pytest.mark.parametrize("authorization", [None, "", "Bearer ", "Bearer default", "bearer default", "BEARER default"])
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "", "Bearer ", "Bearer default", "bearer default", "BEARER default"],
+)
 def test_default_mode_accepts_the_default_namespace(client, authorization):
     assert services(client, authorization).status_code == 200
 
@@ -42,7 +47,10 @@ def test_default_mode_accepts_the_default_namespace(client, authorization):
     ("authorization", "text"),
     [
         ("Bearer other", "Authorization failure, invalid token"),
-        ("Basic dXNlcjpwYXNz", "Malformed request Authorization header, expecting Bearer Token"),
+        (
+            "Basic dXNlcjpwYXNz",
+            "Malformed request Authorization header, expecting Bearer Token",
+        ),
         ("Bearer", "Malformed request Authorization header, expecting Bearer Token"),
         ("Token abc", "Malformed request Authorization header, expecting Bearer Token"),
     ],
@@ -60,15 +68,26 @@ def test_trusted_mode_isolates_namespaces(make_runtime, client):
     instance_id = orjson.loads(created.content)["id"]
     b = {"Authorization": "Bearer tenant-b"}
 
-    assert orjson.loads(client.get("/api/v1/services", headers=b).content) == {"services": []}
-    assert orjson.loads(client.get("/api/v1/instances", headers=b).content) == {"instances": []}
+    assert orjson.loads(client.get("/api/v1/services", headers=b).content) == {
+        "services": []
+    }
+    assert orjson.loads(client.get("/api/v1/instances", headers=b).content) == {
+        "instances": []
+    }
     assert client.get("/api/v1/services/reviews", headers=b).status_code == 404
     assert client.get(f"/api/v1/instances/{instance_id}", headers=b).status_code == 404
-    assert client.put(f"/api/v1/instances/{instance_id}/heartbeat", headers=b).status_code == 410
-    assert client.delete(f"/api/v1/instances/{instance_id}", headers=b).status_code == 410
+    assert (
+        client.put(f"/api/v1/instances/{instance_id}/heartbeat", headers=b).status_code
+        == 410
+    )
+    assert (
+        client.delete(f"/api/v1/instances/{instance_id}", headers=b).status_code == 410
+    )
     assert runtime.catalogs.get("tenant-a").get_instance(instance_id)
     a = {"Authorization": "Bearer tenant-a"}
-    assert orjson.loads(client.get("/api/v1/services", headers=a).content) == {"services": ["reviews"]}
+    assert orjson.loads(client.get("/api/v1/services", headers=a).content) == {
+        "services": ["reviews"]
+    }
 
 
 def test_trusted_mode_requires_a_token(make_runtime, client):
@@ -97,7 +116,9 @@ def test_jwt_grants_its_namespace(jwt_client):
     good = token({"namespace": "tenant-a", "exp": 1924992000})
     response = register(jwt_client, instance(), Authorization=f"Bearer {good}")
     assert response.status_code == 201
-    listing = jwt_client.get("/api/v1/services", headers={"Authorization": f"Bearer {good}"})
+    listing = jwt_client.get(
+        "/api/v1/services", headers={"Authorization": f"Bearer {good}"}
+    )
     assert orjson.loads(listing.content) == {"services": ["reviews"]}
 
 

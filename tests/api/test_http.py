@@ -12,7 +12,14 @@ from .helpers import error, instance, register
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/v1/services/", "/api/v1/instances/", "/api/v1/nope", "/nope", "/api/v1/instances//heartbeat"]
+    "path",
+    [
+        "/api/v1/services/",
+        "/api/v1/instances/",
+        "/api/v1/nope",
+        "/nope",
+        "/api/v1/instances//heartbeat",
+    ],
 )
 def test_unknown_paths_are_404(client, path):
     response = client.get(path)
@@ -42,18 +49,35 @@ def test_wrong_methods_are_405(client, method, path, allow):
 
 @pytest.mark.parametrize(
     "content_type",
-    ["text/plain", "application/xml", "application/json; charset=latin1", "application/jsonx", ""],
+    [
+        "text/plain",
+        "application/xml",
+        "application/json; charset=latin1",
+        "application/jsonx",
+        "",
+    ],
 )
 def test_bodies_must_be_json(client, runtime, content_type):
-    response = client.generic("POST", "/api/v1/instances", orjson.dumps(instance()), content_type=content_type)
+    response = client.generic(
+        "POST", "/api/v1/instances", orjson.dumps(instance()), content_type=content_type
+    )
     assert response.status_code == 415
     assert error(response) == "Bad Content-Type or charset, expected 'application/json'"
     assert runtime.catalogs.get("default").list_instances() == []
 
 
-@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=UTF-8", "Application/JSON;charset=utf-8"])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json",
+        "application/json; charset=UTF-8",
+        "Application/JSON;charset=utf-8",
+    ],
+)
 def test_json_content_types_are_accepted(client, content_type):
-    response = client.generic("POST", "/api/v1/instances", orjson.dumps(instance()), content_type=content_type)
+    response = client.generic(
+        "POST", "/api/v1/instances", orjson.dumps(instance()), content_type=content_type
+    )
     assert response.status_code == 201
 
 
@@ -64,7 +88,12 @@ def test_content_type_check_applies_before_routing(client):
 
 def test_bodyless_requests_are_not_checked(client):
     created = orjson.loads(register(client, instance()).content)
-    response = client.generic("PUT", f"/api/v1/instances/{created['id']}/heartbeat", b"", content_type="text/plain")
+    response = client.generic(
+        "PUT",
+        f"/api/v1/instances/{created['id']}/heartbeat",
+        b"",
+        content_type="text/plain",
+    )
     assert response.status_code == 200
 
 
@@ -74,7 +103,9 @@ def test_request_ids(client):
     assert re.fullmatch(r"[A-Za-z]{10}_\d+_\d+", first["REQUEST_ID"])
     assert first["X-Request-Id"] == first["REQUEST_ID"]
     assert first["REQUEST_ID"].split("_")[0] == second["REQUEST_ID"].split("_")[0]
-    assert int(second["REQUEST_ID"].split("_")[2]) > int(first["REQUEST_ID"].split("_")[2])
+    assert int(second["REQUEST_ID"].split("_")[2]) > int(
+        first["REQUEST_ID"].split("_")[2]
+    )
 
 
 def test_incoming_request_id_is_honoured(client):
@@ -98,7 +129,10 @@ def big_listing(client) -> bytes:
     return client.get("/api/v1/instances").content
 
 
-@pytest.mark.parametrize("accept", ["gzip", "deflate, gzip", "gzip;q=0.5", "br;q=1.0, gzip;q=0.8", "*", "GZIP"])
+@pytest.mark.parametrize(
+    "accept",
+    ["gzip", "deflate, gzip", "gzip;q=0.5", "br;q=1.0, gzip;q=0.8", "*", "GZIP"],
+)
 def test_gzip_is_negotiated(client, big_listing, accept):
     response = client.get("/api/v1/instances", headers={"Accept-Encoding": accept})
     assert response["Content-Encoding"] == "gzip"
@@ -106,7 +140,9 @@ def test_gzip_is_negotiated(client, big_listing, accept):
     assert response["Content-Length"] == str(len(response.content))
 
 
-@pytest.mark.parametrize("accept", ["", "identity", "gzip;q=0", "deflate", "*;q=0", "gzip;q=0, *"])
+@pytest.mark.parametrize(
+    "accept", ["", "identity", "gzip;q=0", "deflate", "*;q=0", "gzip;q=0, *"]
+)
 def test_gzip_is_not_used_unless_acceptable(client, big_listing, accept):
     response = client.get("/api/v1/instances", headers={"Accept-Encoding": accept})
     assert not response.has_header("Content-Encoding")
@@ -115,14 +151,26 @@ def test_gzip_is_not_used_unless_acceptable(client, big_listing, accept):
 
 def test_empty_and_small_bodies_are_never_gzipped(client):
     created = orjson.loads(register(client, instance()).content)
-    deleted = client.delete(f"/api/v1/instances/{created['id']}", headers={"Accept-Encoding": "gzip"})
+    deleted = client.delete(
+        f"/api/v1/instances/{created['id']}", headers={"Accept-Encoding": "gzip"}
+    )
     assert deleted.content == b""
     assert not deleted.has_header("Content-Encoding")
     small = client.get("/api/v1/services", headers={"Accept-Encoding": "gzip"})
     assert not small.has_header("Content-Encoding")
 
 
-@pytest.mark.parametrize("path", ["/api/v1/services", "/api/v1/instances", "/api/v1/instances?service_name=reviews", "/api/v1/services/reviews", "/uptime", "/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/services",
+        "/api/v1/instances",
+        "/api/v1/instances?service_name=reviews",
+        "/api/v1/services/reviews",
+        "/uptime",
+        "/",
+    ],
+)
 def test_every_get_has_an_etag(client, path):
     register(client, instance())
     response = client.get(path)
@@ -139,7 +187,9 @@ def test_if_none_match_answers_304_until_something_changes(client):
     assert not_modified.status_code == 304
     assert not_modified.content == b""
     assert not_modified["ETag"] == etag
-    listed = client.get("/api/v1/instances", headers={"If-None-Match": f'"other", {etag}'})
+    listed = client.get(
+        "/api/v1/instances", headers={"If-None-Match": f'"other", {etag}'}
+    )
     assert listed.status_code == 304
 
     register(client, instance(value="10.0.0.6:80"))
@@ -151,7 +201,10 @@ def test_if_none_match_answers_304_until_something_changes(client):
 
 def test_etag_does_not_depend_on_the_encoding(client, big_listing):
     plain = client.get("/api/v1/instances")
-    zipped = client.get("/api/v1/instances", headers={"Accept-Encoding": "gzip", "If-None-Match": plain["ETag"]})
+    zipped = client.get(
+        "/api/v1/instances",
+        headers={"Accept-Encoding": "gzip", "If-None-Match": plain["ETag"]},
+    )
     assert zipped.status_code == 304
 
 
@@ -164,8 +217,17 @@ def test_require_https_redirects_api_paths(make_runtime, client):
 
     created = register(client, instance(), X_Forwarded_Proto="https", Host="r.example")
     assert created.status_code == 201
-    assert orjson.loads(created.content)["links"]["self"].startswith("https://r.example/")
-    assert client.post("/api/v1/instances", orjson.dumps(instance("x")), content_type="application/json").status_code == 301
+    assert orjson.loads(created.content)["links"]["self"].startswith(
+        "https://r.example/"
+    )
+    assert (
+        client.post(
+            "/api/v1/instances",
+            orjson.dumps(instance("x")),
+            content_type="application/json",
+        ).status_code
+        == 301
+    )
     assert runtime.catalogs.get("default").list_services() == ["reviews"]
 
 
@@ -190,3 +252,26 @@ def test_unhandled_errors_are_500_json(client, runtime, monkeypatch):
     response = client.get("/api/v1/services")
     assert response.status_code == 500
     assert error(response) == "Internal Server Error"
+
+
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [
+        ("/api/v1/services/a%20b", "https://r.example/api/v1/services/a%20b"),
+        ("/api/v1/services/a%0Ab", "https://r.example/api/v1/services/a%0Ab"),
+        (
+            "/api/v1/services/%C3%A9?x=%C3%A9",
+            "https://r.example/api/v1/services/%C3%A9?x=%C3%A9",
+        ),
+    ],
+)
+def test_redirect_locations_stay_escaped(make_runtime, client, path, location):
+    make_runtime(require_https=True)
+    response = client.get(path, headers={"Host": "r.example"})
+    assert response.status_code == 301
+    assert response["Location"] == location
+
+
+def test_successful_responses_carry_no_allow_header(client):
+    for path in ("/", "/uptime", "/api/v1/services"):
+        assert not client.get(path).has_header("Allow")

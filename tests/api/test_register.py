@@ -182,3 +182,40 @@ def test_metadata_is_measured_compacted(client, runtime):
         % metadata.encode()
     )
     assert register(client, body).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        b"123456789012345678901234567890",
+        b"-0",
+        b'{"big":18446744073709551617,"f":0.1000000000000000055511151231257827,"n":[1,-2.5E+3]}',
+    ],
+)
+def test_metadata_numbers_are_kept_exactly(client, runtime, metadata):
+    body = (
+        b'{"service_name":"x","endpoint":{"type":"tcp","value":"v"},"metadata":%s}'
+        % metadata
+    )
+    assert register(client, body).status_code == 201
+    assert runtime.catalogs.get("default").list_instances()[0].metadata == metadata
+    listed = client.get("/api/v1/instances").content
+    assert b'"metadata":' + metadata + b"," in listed
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"endpoint":{"type":5,"value":"x"}}',
+        b'{"endpoint":{"type":"tcp","value":["x"]}}',
+        b'{"service_name":"\\ud800","endpoint":{"type":"tcp","value":"x"}}',
+        b'{"service_name":"x","endpoint":{"type":"tcp","value":"x"},"metadata":NaN}',
+        b'{"service_name":"x","endpoint":{"type":"tcp","value":"x"},"metadata":1e400}',
+        b'{"service_name":"x","endpoint":{"type":"tcp","value":"x"}} trailing',
+        b"\xff\xfe",
+    ],
+)
+def test_type_and_encoding_errors_come_first(client, body):
+    response = register(client, body)
+    assert response.status_code == 400
+    assert error(response) == "Failed to register instance"
