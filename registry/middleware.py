@@ -20,7 +20,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from registry.api.cache import gzip_bytes
-from registry.api.errors import UNSUPPORTED_MEDIA_TYPE, error_response
+from registry.api.errors import UNSUPPORTED_MEDIA_TYPE, error_response, is_eureka_path
 from registry.api.transport import is_secure
 from registry.runtime import get_runtime
 
@@ -77,10 +77,17 @@ class RegistryMiddleware:
 
     def _precheck(self, request: HttpRequest) -> HttpResponseBase | None:
         meta = request.META
-        if _has_body(meta) and not _is_json(meta.get("CONTENT_TYPE", "")):
+        path = request.path_info
+        eureka = is_eureka_path(path)
+        # Eureka reads XML too; its views check their own content types.
+        if (
+            not eureka
+            and _has_body(meta)
+            and not _is_json(meta.get("CONTENT_TYPE", ""))
+        ):
             return error_response(415, UNSUPPORTED_MEDIA_TYPE)
         if (
-            request.path_info.startswith("/api/")
+            (eureka or path.startswith("/api/"))
             and get_runtime().config.require_https
             and not is_secure(meta)
         ):

@@ -17,6 +17,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "registry",
+    "eureka_compat",
 ]
 MIDDLEWARE = ["registry.middleware.RegistryMiddleware"]
 ROOT_URLCONF = "registry_project.urls"

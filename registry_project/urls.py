@@ -24,6 +24,7 @@ urlpatterns = [
     path("", RootView.as_view(), name="root"),
     path("uptime", UptimeView.as_view(), name="uptime"),
     path("api/v1/", include(native.urls)),
+    path("", include("eureka_compat.urls")),
     # The schema only changes with the code: build it once per process.
     path("api/schema/", cache_page(None)(SpectacularAPIView.as_view()), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

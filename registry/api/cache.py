@@ -13,13 +13,17 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
+#: What a cached body is valid for: store revisions (plus anything else that
+#: changes the body, such as a time bucket), compared as a tuple.
+Revision = tuple[int, ...]
+
 
 class CachedBody:
     """One rendered body with its validator; the gzip form is made on first use."""
 
     __slots__ = ("_gzipped", "body", "etag", "revision")
 
-    def __init__(self, revision: int, body: bytes) -> None:
+    def __init__(self, revision: Revision, body: bytes) -> None:
         self.revision = revision
         self.body = body
         # Weak: the same validator stands for the identity and the gzip encoding.
@@ -46,7 +50,7 @@ class ResponseCache:
         self._lock = threading.Lock()
 
     def get_or_render(
-        self, key: Hashable, revision: int, render: Callable[[], bytes]
+        self, key: Hashable, revision: Revision, render: Callable[[], bytes]
     ) -> CachedBody:
         """The body for ``key`` at ``revision``, rendering it if the cache is stale.
 

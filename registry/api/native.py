@@ -51,7 +51,7 @@ class ServiceViewSet(RegistryViewSet):
         catalog = self.catalog()
         entry = self.runtime.responses.get_or_render(
             (self.namespace, "services"),
-            catalog.revision,
+            (catalog.revision,),
             lambda: orjson.dumps({"services": catalog.list_services()}),
         )
         return cached_response(entry)
@@ -60,7 +60,7 @@ class ServiceViewSet(RegistryViewSet):
         catalog = self.catalog()
         entry = self.runtime.responses.get_or_render(
             (self.namespace, "service", service_name),
-            catalog.service_revision(service_name),
+            (catalog.service_revision(service_name),),
             lambda: _render_service(catalog, service_name),
         )
         return cached_response(entry)
@@ -119,7 +119,7 @@ class InstanceViewSet(RegistryViewSet):
         )
         entry = self.runtime.responses.get_or_render(
             (self.namespace, "instances", query),
-            revision,
+            (revision,),
             lambda: _render_selection(catalog, selection),
         )
         return cached_response(entry)

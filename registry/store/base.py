@@ -37,6 +37,15 @@ class Catalog(ABC):
     def revision(self) -> int:
         """A number that grows whenever anything in the namespace changes."""
 
+    @property
+    @abstractmethod
+    def change_revision(self) -> int:
+        """The revision of the latest journalled change (see :meth:`recent_changes`).
+
+        It moves on registrations, status changes and removals, not on heartbeats,
+        so views that do not show heartbeat times can be cached against it.
+        """
+
     @abstractmethod
     def service_revision(self, service_name: str) -> int:
         """A number that grows whenever an instance of ``service_name`` changes.

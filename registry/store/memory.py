@@ -43,11 +43,16 @@ class InMemoryCatalog(Catalog):
         self._deadlines: list[tuple[int, str]] = []
         self._scheduled: dict[str, int] = {}
         self._journal: deque[Change] = deque()
+        self._change_revision = 0
         self._retention_ns = retention_ns
 
     @property
     def revision(self) -> int:
         return self._revision
+
+    @property
+    def change_revision(self) -> int:
+        return self._change_revision
 
     def service_revision(self, service_name: str) -> int:
         return self._service_revisions.get(service_name, 0)
@@ -205,6 +210,7 @@ class InMemoryCatalog(Catalog):
         self, kind: ChangeKind, record: ServiceInstance, now: int
     ) -> None:
         self._journal.append(Change(kind, record, now, self._revision))
+        self._change_revision = self._revision
         self._prune_journal(now)
 
     def _prune_journal(self, now: int) -> None:

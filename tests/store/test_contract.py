@@ -347,3 +347,20 @@ def test_extension_is_kept_and_replaced_by_status_changes(catalog: Catalog):
     assert catalog.get_instance(record.id).extension == b'{"app":"A"}'
     catalog.set_status(record.id, "UP", extension=b'{"app":"B"}')
     assert catalog.get_instance(record.id).extension == b'{"app":"B"}'
+
+
+def test_change_revision_ignores_heartbeats(catalog: Catalog, clock: ManualClock):
+    assert catalog.change_revision == 0
+    record = catalog.register(registration(ttl=10))
+    registered = catalog.change_revision
+    assert registered == catalog.revision
+
+    catalog.renew(record.id)
+    assert catalog.change_revision == registered
+    assert catalog.revision > registered
+
+    catalog.set_status(record.id, "DOWN")
+    assert catalog.change_revision == catalog.revision
+    clock.advance(11)
+    catalog.expire()
+    assert catalog.change_revision == catalog.revision

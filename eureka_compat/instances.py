@@ -1,0 +1,378 @@
+"""Eureka instance documents <-> the store's records (registry-spec §6.3 as fixed by
+decisions.md).
+
+A registration's Eureka-only data (ports, data centre, URLs, VIPs, override, ...)
+is kept in the record's ``extension`` as compact JSON; status, metadata, TTL and the
+lease times live in the record itself, so both APIs see one instance. Natively
+registered instances are shown with a document derived from their endpoint.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+
+from eureka_compat.statuses import UNKNOWN, effective_status, parse_status
+from registry.store.records import Endpoint, InstanceRegistration, ServiceInstance
+
+DEFAULT_DURATION_SECONDS = 90
+DEFAULT_RENEWAL_INTERVAL_SECONDS = 30
+DEFAULT_DATA_CENTER_CLASS = "com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo"
+AMAZON_DATA_CENTER_CLASS = "com.netflix.appinfo.AmazonInfo"
+EMPTY_METADATA = {"@class": "java.util.Collections$EmptyMap"}
+TAGS_METADATA_KEY = "amalgam8.tags"
+
+#: Members kept verbatim (strings) from a registration, in output order.
+_TEXT_MEMBERS = (
+    "appGroupName",
+    "homePageUrl",
+    "statusPageUrl",
+    "healthCheckUrl",
+    "secureHealthCheckUrl",
+    "vipAddress",
+    "secureVipAddress",
+)
+
+
+class EurekaRegistrationError(ValueError):
+    """A registration Eureka would refuse; ``str(err)`` is the 400's text."""
+
+
+@dataclass(frozen=True)
+class EurekaRegistration:
+    """A parsed registration: what to store, and Eureka's dirty timestamp."""
+
+    registration: InstanceRegistration
+    last_dirty_ms: int
+
+
+def store_id(app: str, instance_id: str) -> str:
+    """Store id of a Eureka registration: ``<APP>:<instanceId>`` (spec §4.2)."""
+    return f"{app.upper()}:{instance_id}"
+
+
+def parse_registration(
+    document: Mapping[str, Any],
+    path_app: str,
+    lookup: Callable[[str], ServiceInstance | None],
+    clamp_ttl: Callable[[int], int],
+    now_ms: int,
+) -> EurekaRegistration:
+    """Validate a ``{"instance": {...}}`` tree as Eureka does (eureka-api.md §4.1).
+
+    ``lookup`` finds the instance a registration would replace (its override and
+    service-up time survive re-registration). Raises
+    :class:`EurekaRegistrationError`.
+    """
+    body = document.get("instance")
+    if not isinstance(body, Mapping):
+        raise EurekaRegistrationError("Missing instance")
+    host = _text(body.get("hostName"))
+    instance_id = _text(body.get("instanceId")) or _derived_id(body, host)
+    app = _text(body.get("app")).upper()
+    data_center = body.get("dataCenterInfo")
+    for missing, name in (
+        (not instance_id, "instanceId"),
+        (not host, "hostName"),
+        (not _text(body.get("ipAddr")), "ipAddr"),
+        (not app, "app"),
+    ):
+        if missing:
+            raise EurekaRegistrationError(f"Missing {name}")
+    if app != path_app.upper():
+        raise EurekaRegistrationError("Mismatched appName, expecting {} but was {}")
+    if not isinstance(data_center, Mapping):
+        raise EurekaRegistrationError("Missing dataCenterInfo")
+    if not _text(data_center.get("name")):
+        raise EurekaRegistrationError("Missing dataCenterInfo Name")
+
+    existing = lookup(store_id(app, instance_id))
+    port = _port(body.get("port"), 80, enabled=True)
+    secure_port = _port(body.get("securePort"), 443, enabled=False)
+    lease = body.get("leaseInfo")
+    if not isinstance(lease, Mapping):
+        lease = {}
+    duration = _number(lease.get("durationInSecs"), 0) or DEFAULT_DURATION_SECONDS
+    metadata = _metadata(body.get("metadata"))
+    override = _override(body, existing)
+    own_status = parse_status(body.get("status"))
+    status = effective_status(
+        own_status, override, existing.status if existing is not None else None
+    )
+    last_dirty = _number(body.get("lastDirtyTimestamp"), now_ms)
+    extension: dict[str, Any] = {
+        "instanceId": instance_id,
+        "hostName": host,
+        "app": app,
+        "ipAddr": _text(body.get("ipAddr")),
+        "overriddenstatus": override,
+        "port": port,
+        "securePort": secure_port,
+        "countryId": _number(body.get("countryId"), 1),
+        "dataCenterInfo": _data_center(data_center),
+        "renewalIntervalInSecs": _number(
+            lease.get("renewalIntervalInSecs"), DEFAULT_RENEWAL_INTERVAL_SECONDS
+        ),
+        "serviceUpTimestamp": _service_up(existing, now_ms),
+        "lastUpdatedTimestamp": now_ms,
+        "lastDirtyTimestamp": last_dirty,
+    }
+    for name in (*_TEXT_MEMBERS, "sid", "asgName"):
+        value = body.get(name)
+        if isinstance(value, str) and value and not (name == "sid" and value == "na"):
+            extension[name] = value
+    registration = InstanceRegistration(
+        id=store_id(app, instance_id),
+        service_name=sys.intern(app),
+        endpoint=_endpoint(host, port, secure_port),
+        status=status,
+        ttl=clamp_ttl(duration),
+        metadata=orjson.dumps(metadata) if metadata else None,
+        tags=_tags(metadata),
+        extension=orjson.dumps(extension),
+    )
+    return EurekaRegistration(registration, last_dirty)
+
+
+def extension_of(instance: ServiceInstance) -> dict[str, Any] | None:
+    """The Eureka document kept with a Eureka-registered instance, if any."""
+    return orjson.loads(instance.extension) if instance.extension else None
+
+
+def instance_tree(instance: ServiceInstance, action: str = "ADDED") -> dict[str, Any]:
+    """The Eureka JSON-shaped document of any instance (eureka-api.md §6.2 order)."""
+    extension = extension_of(instance) or _native_extension(instance)
+    registered_ms = instance.registration_ns // 1_000_000
+    tree: dict[str, Any] = {
+        "instanceId": extension["instanceId"],
+        "hostName": extension["hostName"],
+        "app": extension["app"],
+        "ipAddr": extension["ipAddr"],
+    }
+    if "sid" in extension:
+        tree["sid"] = extension["sid"]
+    tree["status"] = instance.status
+    tree["overriddenstatus"] = extension.get("overriddenstatus", UNKNOWN)
+    tree["port"] = extension["port"]
+    tree["securePort"] = extension["securePort"]
+    tree["countryId"] = extension.get("countryId", 1)
+    tree["dataCenterInfo"] = extension["dataCenterInfo"]
+    tree["leaseInfo"] = {
+        "renewalIntervalInSecs": extension.get(
+            "renewalIntervalInSecs", DEFAULT_RENEWAL_INTERVAL_SECONDS
+        ),
+        "durationInSecs": instance.ttl,
+        "registrationTimestamp": registered_ms,
+        "lastRenewalTimestamp": instance.last_renewal_ns // 1_000_000,
+        "evictionTimestamp": 0,
+        "serviceUpTimestamp": extension.get("serviceUpTimestamp", registered_ms),
+    }
+    tree["metadata"] = eureka_metadata(instance.metadata) or dict(EMPTY_METADATA)
+    for name in _TEXT_MEMBERS:
+        if name in extension:
+            tree[name] = extension[name]
+    tree["isCoordinatingDiscoveryServer"] = "false"
+    tree["lastUpdatedTimestamp"] = str(
+        extension.get("lastUpdatedTimestamp", registered_ms)
+    )
+    tree["lastDirtyTimestamp"] = str(extension.get("lastDirtyTimestamp", registered_ms))
+    tree["actionType"] = action
+    if "asgName" in extension:
+        tree["asgName"] = extension["asgName"]
+    return tree
+
+
+def app_name(instance: ServiceInstance) -> str:
+    """The Eureka application an instance belongs to (upper-cased service name)."""
+    return instance.service_name.upper()
+
+
+def vip_addresses(instance: ServiceInstance, secure: bool) -> list[str]:
+    """The (secure) VIP addresses an instance answers to; native: its service name."""
+    extension = extension_of(instance)
+    if extension is None:
+        return [instance.service_name]
+    value = extension.get("secureVipAddress" if secure else "vipAddress", "")
+    return [vip for vip in str(value).split(",") if vip]
+
+
+def eureka_metadata(metadata: bytes | None) -> dict[str, str]:
+    """Native metadata as Eureka's map of strings (decisions.md): strings as they
+    are, other values as compact JSON text; non-object metadata is left out."""
+    if not metadata:
+        return {}
+    value = orjson.loads(metadata)
+    if not isinstance(value, dict):
+        return {}
+    return {
+        key: item if isinstance(item, str) else orjson.dumps(item).decode()
+        for key, item in value.items()
+    }
+
+
+def with_status_override(
+    instance: ServiceInstance, override: str, last_dirty_ms: int | None, now_ms: int
+) -> bytes:
+    """The extension after a status override change (PUT/DELETE .../status)."""
+    extension = extension_of(instance) or _native_extension(instance)
+    extension["overriddenstatus"] = override
+    extension["lastUpdatedTimestamp"] = now_ms
+    if last_dirty_ms is not None:
+        extension["lastDirtyTimestamp"] = max(
+            last_dirty_ms, int(extension.get("lastDirtyTimestamp", 0))
+        )
+    return orjson.dumps(extension)
+
+
+def last_dirty_ms(instance: ServiceInstance) -> int:
+    extension = extension_of(instance)
+    if extension is None:
+        return instance.registration_ns // 1_000_000
+    return int(extension.get("lastDirtyTimestamp", 0))
+
+
+# -- parsing helpers ----------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _number(value: Any, default: int) -> int:
+    """Eureka reads numbers leniently: JSON numbers or their text."""
+    if isinstance(value, bool) or value is None:
+        return default
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return default
+
+
+def _derived_id(body: Mapping[str, Any], host: str) -> str:
+    """Old clients send no instanceId: Amazon's ``instance-id`` or the host name."""
+    data_center = body.get("dataCenterInfo")
+    if isinstance(data_center, Mapping) and _text(data_center.get("name")) == "Amazon":
+        metadata = data_center.get("metadata")
+        if isinstance(metadata, Mapping):
+            amazon_id = _text(metadata.get("instance-id"))
+            if amazon_id:
+                return amazon_id
+    return host
+
+
+def _port(value: Any, default: int, enabled: bool) -> dict[str, Any]:
+    """``{"$": 8080, "@enabled": "true"}``; ``@enabled`` as string or boolean."""
+    if not isinstance(value, Mapping):
+        return {"$": default, "@enabled": "true" if enabled else "false"}
+    flag = value.get("@enabled", enabled)
+    is_enabled = flag if isinstance(flag, bool) else str(flag).strip().lower() == "true"
+    return {
+        "$": _number(value.get("$"), default),
+        "@enabled": "true" if is_enabled else "false",
+    }
+
+
+def _data_center(value: Mapping[str, Any]) -> dict[str, Any]:
+    name = _text(value.get("name"))
+    tree: dict[str, Any] = {
+        "@class": AMAZON_DATA_CENTER_CLASS
+        if name == "Amazon"
+        else DEFAULT_DATA_CENTER_CLASS,
+        "name": name,
+    }
+    metadata = value.get("metadata")
+    if name == "Amazon" and isinstance(metadata, Mapping):
+        tree["metadata"] = {str(k): str(v) for k, v in metadata.items()}
+    return tree
+
+
+def _metadata(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        return {}
+    return {
+        str(key): item if isinstance(item, str) else orjson.dumps(item).decode()
+        for key, item in value.items()
+        if key != "@class"
+    }
+
+
+def _tags(metadata: Mapping[str, str]) -> tuple[str, ...]:
+    """Spec §6.3.1 step 3: ``amalgam8.tags`` split on ``,`` or ``;``."""
+    text = metadata.get(TAGS_METADATA_KEY, "").strip()
+    if not text:
+        return ()
+    return tuple(sys.intern(tag.strip()) for tag in text.replace(";", ",").split(","))
+
+
+def _override(body: Mapping[str, Any], existing: ServiceInstance | None) -> str:
+    """The server-side override survives; otherwise the body's own, if any."""
+    if existing is not None:
+        kept = (extension_of(existing) or {}).get("overriddenstatus", UNKNOWN)
+        if kept != UNKNOWN:
+            return str(kept)
+    sent = body.get("overriddenstatus", body.get("overriddenStatus"))
+    return parse_status(sent, default=UNKNOWN)
+
+
+def _service_up(existing: ServiceInstance | None, now_ms: int) -> int:
+    if existing is not None:
+        kept = (extension_of(existing) or {}).get("serviceUpTimestamp")
+        if isinstance(kept, int):
+            return kept
+    return now_ms
+
+
+def _endpoint(host: str, port: dict[str, Any], secure: dict[str, Any]) -> Endpoint:
+    if secure["@enabled"] == "true":
+        return Endpoint("https", f"{host}:{secure['$']}")
+    if port["@enabled"] == "true":
+        return Endpoint("tcp", f"{host}:{port['$']}")
+    return Endpoint("tcp", host)
+
+
+def _native_extension(instance: ServiceInstance) -> dict[str, Any]:
+    """The document of a natively registered instance, from its endpoint."""
+    host, port = _host_port(instance.endpoint)
+    secure = instance.endpoint.type == "https"
+    enabled = port is not None
+    return {
+        "instanceId": instance.id,
+        "hostName": host,
+        "app": app_name(instance),
+        "ipAddr": host,
+        "overriddenstatus": UNKNOWN,
+        "port": {
+            "$": port or 80,
+            "@enabled": "true" if enabled and not secure else "false",
+        },
+        "securePort": {
+            "$": port or 443,
+            "@enabled": "true" if enabled and secure else "false",
+        },
+        "dataCenterInfo": {"@class": DEFAULT_DATA_CENTER_CLASS, "name": "MyOwn"},
+        "vipAddress": instance.service_name,
+        "secureVipAddress": instance.service_name,
+    }
+
+
+def _host_port(endpoint: Endpoint) -> tuple[str, int | None]:
+    """Split ``host:port``, ``[v6]:port`` or a URL (decisions.md: no ``host:port``
+    hostName)."""
+    value = endpoint.value.strip()
+    if "://" in value:
+        parts = urlsplit(value)
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        default = {"http": 80, "https": 443}.get(parts.scheme)
+        return parts.hostname or value, port or default
+    host, colon, port_text = value.rpartition(":")
+    if colon and port_text.isdigit() and (":" not in host or host.startswith("[")):
+        return host.strip("[]"), int(port_text)
+    return value, None

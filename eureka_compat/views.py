@@ -1,0 +1,399 @@
+"""The Eureka REST API (eureka-api.md §3-§4) over the registry's catalogs.
+
+Error responses have empty bodies (Spring's strict reader parses any body), except
+a registration's 400, which carries a short ``text/plain`` reason as Eureka's does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from django.http import HttpResponse
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from eureka_compat import documents
+from eureka_compat.authentication import EurekaAuthentication
+from eureka_compat.formats import (
+    MalformedBodyError,
+    UnsupportedBodyError,
+    decode,
+    encode,
+    response_media_type,
+)
+from eureka_compat.instances import (
+    EurekaRegistrationError,
+    app_name,
+    eureka_metadata,
+    last_dirty_ms,
+    parse_registration,
+    store_id,
+    vip_addresses,
+    with_status_override,
+)
+from eureka_compat.statuses import STATUSES, UNKNOWN, parse_status
+from registry.api.authentication import Namespace
+from registry.api.cache import CachedBody
+from registry.api.errors import RegistryError
+from registry.runtime import RegistryRuntime, get_runtime
+from registry.store.base import Catalog
+from registry.store.errors import (
+    CapacityExceededError,
+    FieldTooLongError,
+    InstanceNotFoundError,
+)
+from registry.store.records import InstanceRegistration, ServiceInstance
+
+if TYPE_CHECKING:
+    from rest_framework.permissions import _PermissionClass
+
+#: Full-registry documents show lease renewal times; like Eureka's own response
+#: cache they may be this stale, so heartbeats do not re-render them.
+RENDER_BUCKET_NS = 30 * 1_000_000_000
+_JSON_RENDERER = JSONRenderer()
+
+
+class EurekaView(APIView):
+    """Base of the Eureka views."""
+
+    authentication_classes: Sequence[type[BaseAuthentication]] = (EurekaAuthentication,)
+    permission_classes: Sequence[_PermissionClass] = ()
+    #: The exception handler answers errors of these views with empty bodies.
+    empty_error_bodies = True
+
+    @property
+    def default_response_headers(self) -> dict[str, str]:
+        return {}
+
+    def perform_content_negotiation(
+        self, request: Request, force: bool = False
+    ) -> tuple[BaseRenderer, str]:
+        return _JSON_RENDERER, _JSON_RENDERER.media_type
+
+    @property
+    def runtime(self) -> RegistryRuntime:
+        return get_runtime()
+
+    @property
+    def namespace(self) -> str:
+        user: Namespace = self.request.user  # type: ignore[assignment]
+        return user.name
+
+    def catalog(self) -> Catalog:
+        return self.runtime.catalogs.get(self.namespace)
+
+    def media_type(self) -> str:
+        return response_media_type(self.request.META.get("HTTP_ACCEPT", ""))
+
+    def document(self, build: Callable[[], dict[str, Any]]) -> HttpResponse:
+        media_type = self.media_type()
+        return HttpResponse(encode(build(), media_type), content_type=media_type)
+
+    def cached_document(
+        self, kind: str, arg: str, catalog: Catalog, build: Callable[[], dict[str, Any]]
+    ) -> HttpResponse:
+        """A document cached until the next change (or render bucket)."""
+        media_type = self.media_type()
+        revision = (
+            catalog.change_revision,
+            self.runtime.clock.now_ns() // RENDER_BUCKET_NS,
+        )
+        entry = self.runtime.responses.get_or_render(
+            (self.namespace, "eureka", kind, arg, media_type),
+            revision,
+            lambda: encode(build(), media_type),
+        )
+        return _cached(entry, media_type)
+
+    def find(self, app: str, instance_id: str) -> ServiceInstance:
+        """An instance by its Eureka id within ``app`` (404 when unknown)."""
+        catalog = self.catalog()
+        try:
+            return catalog.get_instance(store_id(app, instance_id))
+        except InstanceNotFoundError:
+            pass
+        try:
+            record = catalog.get_instance(instance_id)  # natively registered
+        except InstanceNotFoundError as err:
+            raise not_found() from err
+        if app_name(record) != app.upper():
+            raise not_found()
+        return record
+
+
+def not_found() -> RegistryError:
+    return RegistryError(404, "")
+
+
+def ok() -> HttpResponse:
+    return HttpResponse(status=200, content_type="application/json")
+
+
+def _cached(entry: CachedBody, media_type: str) -> HttpResponse:
+    response = HttpResponse(entry.body, content_type=media_type)
+    response["ETag"] = entry.etag
+    response.cached_body = entry  # type: ignore[attr-defined]
+    return response
+
+
+def app_instances(catalog: Catalog, app: str) -> list[ServiceInstance]:
+    """Instances of an application, its name matched case-insensitively."""
+    wanted = app.upper()
+    return [
+        instance
+        for service in catalog.list_services()
+        if service.upper() == wanted
+        for instance in catalog.list_instances(service)
+    ]
+
+
+class ApplicationsView(EurekaView):
+    """``GET apps`` and ``GET apps/``: the full registry."""
+
+    http_method_names = ["get"]
+
+    def get(self, request: Request, token: str = "") -> HttpResponse:
+        catalog = self.catalog()
+        return self.cached_document(
+            "apps",
+            "",
+            catalog,
+            lambda: documents.full_registry(catalog.list_instances()),
+        )
+
+
+class DeltaView(EurekaView):
+    """``GET apps/delta``: changes of the last three minutes."""
+
+    http_method_names = ["get"]
+
+    def get(self, request: Request, token: str = "") -> HttpResponse:
+        catalog = self.catalog()
+        revision = catalog.change_revision
+        return self.cached_document(
+            "delta",
+            "",
+            catalog,
+            lambda: documents.delta(
+                catalog.recent_changes(), catalog.list_instances(), revision
+            ),
+        )
+
+
+class ApplicationView(EurekaView):
+    """``GET apps/{app}`` and ``POST apps/{app}`` (register)."""
+
+    http_method_names = ["get", "post"]
+
+    def get(self, request: Request, app: str, token: str = "") -> HttpResponse:
+        catalog = self.catalog()
+        name = app.upper()
+
+        def build() -> dict[str, Any]:
+            instances = app_instances(catalog, name)
+            if not instances:
+                raise not_found()
+            return documents.application(name, instances)
+
+        return self.cached_document("app", name, catalog, build)
+
+    def post(self, request: Request, app: str, token: str = "") -> HttpResponse:
+        try:
+            document = decode(request.body, request.META.get("CONTENT_TYPE", ""))
+        except UnsupportedBodyError as err:
+            raise RegistryError(415, "") from err
+        except MalformedBodyError as err:
+            return bad_registration(str(err))
+        catalog = self.catalog()
+        runtime = self.runtime
+        now_ms = runtime.clock.now_ns() // 1_000_000
+        try:
+            parsed = parse_registration(
+                document, app, _lookup(catalog), runtime.config.ttl_clamp, now_ms
+            )
+        except EurekaRegistrationError as err:
+            return bad_registration(str(err))
+        existing = _lookup(catalog)(parsed.registration.id)
+        if existing is not None and last_dirty_ms(existing) > parsed.last_dirty_ms:
+            catalog.renew(existing.id)  # the stored copy is newer: keep it
+            return HttpResponse(status=204)
+        try:
+            catalog.register(parsed.registration)
+        except FieldTooLongError as err:
+            return bad_registration(f"{err.field} exceeded {err.limit} bytes")
+        except CapacityExceededError as err:
+            raise RegistryError(403, "") from err
+        return HttpResponse(status=204)
+
+
+def bad_registration(reason: str) -> HttpResponse:
+    return HttpResponse(reason, status=400, content_type="text/plain; charset=utf-8")
+
+
+def _lookup(catalog: Catalog) -> Callable[[str], ServiceInstance | None]:
+    def lookup(instance_id: str) -> ServiceInstance | None:
+        try:
+            return catalog.get_instance(instance_id)
+        except InstanceNotFoundError:
+            return None
+
+    return lookup
+
+
+class InstanceView(EurekaView):
+    """``GET``, ``PUT`` (renew) and ``DELETE`` (cancel) ``apps/{app}/{id}``."""
+
+    http_method_names = ["get", "put", "delete"]
+
+    def get(
+        self, request: Request, app: str, instance_id: str, token: str = ""
+    ) -> HttpResponse:
+        record = self.find(app, instance_id)
+        return self.document(lambda: documents.instance(record))
+
+    def put(
+        self, request: Request, app: str, instance_id: str, token: str = ""
+    ) -> HttpResponse:
+        record = self.find(app, instance_id)
+        if record.status == UNKNOWN:
+            raise not_found()  # "re-register required" after an override removal
+        client_dirty = _int_param(request, "lastDirtyTimestamp")
+        if client_dirty is not None and client_dirty > last_dirty_ms(record):
+            raise not_found()  # the client has newer data: make it re-register
+        try:
+            self.catalog().renew(record.id)
+        except InstanceNotFoundError as err:
+            raise not_found() from err
+        return ok()
+
+    def delete(
+        self, request: Request, app: str, instance_id: str, token: str = ""
+    ) -> HttpResponse:
+        record = self.find(app, instance_id)
+        try:
+            self.catalog().deregister(record.id)
+        except InstanceNotFoundError as err:
+            raise not_found() from err
+        return ok()
+
+
+class StatusView(EurekaView):
+    """``PUT`` and ``DELETE apps/{app}/{id}/status``: the status override."""
+
+    http_method_names = ["put", "delete"]
+
+    def put(
+        self, request: Request, app: str, instance_id: str, token: str = ""
+    ) -> HttpResponse:
+        value = request.query_params.get("value", "").strip().upper()
+        if value not in STATUSES:
+            raise RegistryError(400, "")
+        return self._override(request, app, instance_id, value, value)
+
+    def delete(
+        self, request: Request, app: str, instance_id: str, token: str = ""
+    ) -> HttpResponse:
+        status = parse_status(request.query_params.get("value"), default=UNKNOWN)
+        return self._override(request, app, instance_id, UNKNOWN, status)
+
+    def _override(
+        self, request: Request, app: str, instance_id: str, override: str, status: str
+    ) -> HttpResponse:
+        record = self.find(app, instance_id)
+        now_ms = self.runtime.clock.now_ns() // 1_000_000
+        extension = with_status_override(
+            record, override, _int_param(request, "lastDirtyTimestamp"), now_ms
+        )
+        try:
+            self.catalog().set_status(record.id, status, extension)
+        except InstanceNotFoundError as err:
+            raise not_found() from err
+        return ok()
+
+
+class MetadataView(EurekaView):
+    """``PUT apps/{app}/{id}/metadata?k=v``: merge metadata (a re-registration)."""
+
+    http_method_names = ["put"]
+
+    def put(
+        self, request: Request, app: str, instance_id: str, token: str = ""
+    ) -> HttpResponse:
+        record = self.find(app, instance_id)
+        metadata = eureka_metadata(record.metadata)
+        metadata.update(request.query_params.dict())
+        try:
+            self.catalog().register(
+                InstanceRegistration(
+                    id=record.id,
+                    service_name=record.service_name,
+                    endpoint=record.endpoint,
+                    status=record.status,
+                    ttl=record.ttl,
+                    metadata=orjson.dumps(metadata) if metadata else None,
+                    tags=record.tags,
+                    extension=record.extension,
+                )
+            )
+        except FieldTooLongError as err:
+            raise RegistryError(400, "") from err
+        return ok()
+
+
+class InstanceByIdView(EurekaView):
+    """``GET instances/{id}``: the first instance with that id in any app."""
+
+    http_method_names = ["get"]
+
+    def get(self, request: Request, instance_id: str, token: str = "") -> HttpResponse:
+        catalog = self.catalog()
+        suffix = f":{instance_id}"
+        found = next(
+            (
+                record
+                for record in catalog.list_instances()
+                if record.id == instance_id or record.id.endswith(suffix)
+            ),
+            None,
+        )
+        if found is None:
+            raise not_found()
+        return self.document(lambda: documents.instance(found))
+
+
+class VipView(EurekaView):
+    """``GET vips/{vip}`` (or ``svips/{svip}``): instances answering to a VIP."""
+
+    http_method_names = ["get"]
+    secure = False
+
+    def get(self, request: Request, vip: str, token: str = "") -> HttpResponse:
+        catalog = self.catalog()
+        return self.cached_document(
+            "svips" if self.secure else "vips",
+            vip,
+            catalog,
+            lambda: documents.vip_registry(
+                [
+                    instance
+                    for instance in catalog.list_instances()
+                    if vip in vip_addresses(instance, self.secure)
+                ]
+            ),
+        )
+
+
+class SecureVipView(VipView):
+    secure = True
+
+
+def _int_param(request: Request, name: str) -> int | None:
+    value = request.query_params.get(name)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
