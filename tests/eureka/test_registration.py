@@ -1,0 +1,208 @@
+"""POST apps/{app} (eureka-api.md §4.1) and the mapping onto the store (spec §6.3)."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from .helpers import BASE, eureka_instance, get_json, instances_of, register
+
+INSTANCE_ID = "10.0.0.1:demo-app:8080"
+STORE_ID = f"DEMO-APP:{INSTANCE_ID}"
+
+
+@pytest.mark.parametrize(
+    "base", ["/eureka/v2", "/eureka", "/api/eureka//v2", "/api/eureka/default/v2"]
+)
+def test_register_answers_204_on_every_base(client, runtime, base):
+    response = register(client, eureka_instance(), base=base)
+    assert response.status_code == 204
+    assert response.content == b""
+    assert runtime.catalogs.get("default").get_instance(STORE_ID)
+
+
+def test_registration_maps_onto_a_native_instance(client, runtime):
+    body = eureka_instance(
+        leaseInfo={"durationInSecs": 45},
+        metadata={"management.port": "8080", "amalgam8.tags": "v1; canary ,x"},
+    )
+    register(client, body, app="demo-app")
+    record = runtime.catalogs.get("default").get_instance(STORE_ID)
+    assert record.service_name == "DEMO-APP"
+    assert (record.endpoint.type, record.endpoint.value) == ("tcp", "10.0.0.1:8080")
+    assert record.ttl == 45
+    assert record.status == "UP"
+    assert orjson.loads(record.metadata) == {
+        "management.port": "8080",
+        "amalgam8.tags": "v1; canary ,x",
+    }
+    assert record.tags == ("v1", "canary", "x")
+
+    native = orjson.loads(client.get("/api/v1/services/DEMO-APP").content)
+    assert [i["id"] for i in native["instances"]] == [STORE_ID]
+
+
+@pytest.mark.parametrize(
+    ("duration", "ttl"), [(None, 90), (0, 90), (1, 10), (3600, 600), ("45", 45)]
+)
+def test_lease_duration_is_clamped(client, runtime, duration, ttl):
+    lease = {} if duration is None else {"durationInSecs": duration}
+    register(client, eureka_instance(leaseInfo=lease))
+    assert runtime.catalogs.get("default").get_instance(STORE_ID).ttl == ttl
+
+
+def test_secure_port_makes_an_https_endpoint(client, runtime):
+    register(client, eureka_instance(securePort={"$": "8443", "@enabled": True}))
+    record = runtime.catalogs.get("default").get_instance(STORE_ID)
+    assert (record.endpoint.type, record.endpoint.value) == ("https", "10.0.0.1:8443")
+
+
+@pytest.mark.parametrize("enabled", [True, "true", "TRUE"])
+def test_enabled_flag_as_boolean_or_string(client, enabled):
+    register(client, eureka_instance(port={"$": 9090, "@enabled": enabled}))
+    [instance] = instances_of(get_json(client, f"{BASE}/apps")).values()
+    assert instance["port"] == {"$": 9090, "@enabled": "true"}
+
+
+def test_minimal_registration_like_eureka_js_client(client, runtime):
+    body = {
+        "instance": {
+            "app": "js-app",
+            "hostName": "h1",
+            "ipAddr": "127.0.0.1",
+            "port": {"$": 8080, "@enabled": True},
+            "vipAddress": "js-app",
+            "dataCenterInfo": {
+                "@class": "com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo",
+                "name": "MyOwn",
+            },
+            "status": "UP",
+        }
+    }
+    assert register(client, body, app="js-app").status_code == 204
+    record = runtime.catalogs.get("default").get_instance("JS-APP:h1")
+    assert record.metadata is None
+    [instance] = instances_of(get_json(client, f"{BASE}/apps")).values()
+    assert instance["instanceId"] == "h1"
+    assert instance["metadata"] == {"@class": "java.util.Collections$EmptyMap"}
+    assert instance["securePort"] == {"$": 443, "@enabled": "false"}
+
+
+def test_instance_id_falls_back_to_amazon_id_then_host(client, runtime):
+    amazon = eureka_instance(
+        dataCenterInfo={
+            "@class": "com.netflix.appinfo.AmazonInfo",
+            "name": "Amazon",
+            "metadata": {"instance-id": "i-123"},
+        }
+    )
+    del amazon["instance"]["instanceId"]
+    register(client, amazon)
+    plain = eureka_instance(host="10.0.0.2")
+    del plain["instance"]["instanceId"]
+    register(client, plain)
+    catalog = runtime.catalogs.get("default")
+    assert catalog.get_instance("DEMO-APP:i-123")
+    assert catalog.get_instance("DEMO-APP:10.0.0.2")
+
+
+def test_xml_registration_like_fargo(client, runtime):
+    body = (
+        b"<instance><instanceId>x1</instanceId><hostName>10.0.0.9</hostName><app>XML-APP</app>"
+        b'<ipAddr>10.0.0.9</ipAddr><status>UP</status><port enabled="true">7001</port>'
+        b'<securePort enabled="false">7002</securePort><countryId>1</countryId>'
+        b'<dataCenterInfo class="com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo"><name>MyOwn</name></dataCenterInfo>'
+        b"<leaseInfo><durationInSecs>30</durationInSecs></leaseInfo>"
+        b"<metadata><zone>a</zone></metadata><vipAddress>xml-app</vipAddress></instance>"
+    )
+    response = client.post(f"{BASE}/apps/XML-APP", body, content_type="application/xml")
+    assert response.status_code == 204
+    record = runtime.catalogs.get("default").get_instance("XML-APP:x1")
+    assert (record.endpoint.value, record.ttl) == ("10.0.0.9:7001", 30)
+    [instance] = instances_of(get_json(client, f"{BASE}/apps")).values()
+    assert instance["port"] == {"$": 7001, "@enabled": "true"}
+    assert instance["metadata"] == {"zone": "a"}
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"instanceId": None, "hostName": None}, "Missing instanceId"),
+        ({"hostName": ""}, "Missing hostName"),
+        ({"ipAddr": None}, "Missing ipAddr"),
+        ({"app": None}, "Missing app"),
+        ({"app": "OTHER"}, "Mismatched appName"),
+        ({"dataCenterInfo": None}, "Missing dataCenterInfo"),
+        ({"dataCenterInfo": {"@class": "x"}}, "Missing dataCenterInfo Name"),
+    ],
+)
+def test_invalid_registrations_are_400_with_a_text_reason(
+    client, runtime, change, reason
+):
+    document = eureka_instance()
+    for key, value in change.items():
+        if value is None:
+            document["instance"].pop(key)
+        else:
+            document["instance"][key] = value
+    response = register(client, document)
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+    assert response.content.decode().startswith(reason)
+    assert runtime.catalogs.get("default").list_instances() == []
+
+
+@pytest.mark.parametrize(
+    "body", [b"{", b"[]", b"<instance><unclosed></instance>", b'{"instance": 5}']
+)
+def test_unparseable_registrations_are_400(client, body):
+    content_type = "application/xml" if body.startswith(b"<") else "application/json"
+    response = client.post(f"{BASE}/apps/DEMO-APP", body, content_type=content_type)
+    assert response.status_code == 400
+
+
+def test_other_content_types_are_415_with_an_empty_body(client):
+    response = client.post(
+        f"{BASE}/apps/DEMO-APP",
+        b"x=1",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 415
+    assert response.content == b""
+
+
+def test_reregistration_is_an_upsert(client, runtime):
+    register(client, eureka_instance(metadata={"v": "1"}))
+    register(
+        client, eureka_instance(metadata={"v": "2"}, lastDirtyTimestamp="1700000000001")
+    )
+    [record] = runtime.catalogs.get("default").list_instances()
+    assert orjson.loads(record.metadata) == {"v": "2"}
+
+
+def test_an_older_registration_does_not_replace_a_newer_one(client, runtime):
+    register(
+        client,
+        eureka_instance(metadata={"v": "new"}, lastDirtyTimestamp="1700000000500"),
+    )
+    register(
+        client,
+        eureka_instance(metadata={"v": "old"}, lastDirtyTimestamp="1700000000100"),
+    )
+    [record] = runtime.catalogs.get("default").list_instances()
+    assert orjson.loads(record.metadata) == {"v": "new"}
+
+
+def test_limits_apply_to_eureka_registrations(client, runtime):
+    response = register(client, eureka_instance(metadata={"k": "v" * 1100}))
+    assert response.status_code == 400
+    assert runtime.catalogs.get("default").list_instances() == []
+
+
+def test_capacity_is_403_with_an_empty_body(make_runtime, client):
+    make_runtime(namespace_capacity=1)
+    assert register(client, eureka_instance()).status_code == 204
+    response = register(client, eureka_instance(host="10.0.0.2"))
+    assert response.status_code == 403
+    assert response.content == b""
+    assert register(client, eureka_instance()).status_code == 204  # same id: fine
