@@ -12,6 +12,7 @@ from django.test import Client
 from registry.config import RegistryConfig
 from registry.runtime import RegistryRuntime, install_runtime
 from registry.store.clock import ManualClock
+from tests.support.redis_server import RedisServer
 
 
 @pytest.fixture
@@ -43,3 +44,11 @@ def runtime(make_runtime: Callable[..., RegistryRuntime]) -> RegistryRuntime:
 @pytest.fixture
 def client(runtime: RegistryRuntime) -> Client:
     return Client()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """One real redis-server for the session; tests flush what they need."""
+    server = RedisServer().start()
+    yield server
+    server.stop()

@@ -1,0 +1,22 @@
+-- ARGV: id, service, static, status, ttl, extension ('' = none), now_ns, now_ms,
+--       capacity (-1 = unlimited), retention_ms
+-- Returns {static, live, ext} or {'CAPACITY'}.
+local id, service, static, status = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local ttl, ext = tonumber(ARGV[5]), ARGV[6]
+local now_ns, now_ms, capacity, retention_ms = ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+local existed = redis.call('HEXISTS', K_INST, id) == 1
+if not existed and capacity >= 0 and redis.call('HLEN', K_INST) >= capacity then
+  return {'CAPACITY'}
+end
+local live = now_ns .. '|' .. ttl .. '|' .. status .. '|' .. service
+redis.call('HSET', K_INST, id, static)
+redis.call('HSET', K_LIVE, id, live)
+if ext ~= '' then redis.call('HSET', K_EXT, id, ext) else redis.call('HDEL', K_EXT, id) end
+schedule(id, status, ttl, now_ms)
+if not existed then
+  redis.call('ZADD', K_IDX, 0, service .. '\0' .. id)
+  redis.call('HINCRBY', K_SVCS, service, 1)
+end
+local rev = bump(service)
+journal('REGISTERED', id, live, ext ~= '' and ext or nil, static, rev, now_ms, retention_ms)
+return {static, live, ext}

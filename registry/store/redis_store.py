@@ -1,0 +1,285 @@
+"""Redis catalog: one namespace's instances in Redis, shared by any number of
+registry processes.
+
+Every write is one Lua script (lua/), so concurrent writers never lose an update
+and ``namespace_capacity`` holds exactly. A namespace's keys share one hash tag,
+``reg:{<namespace, percent-encoded>}:...``, so Redis Cluster keeps them in one slot
+and no namespace name (``:``, ``*``, ``{``, ``}`` included) reaches another's keys.
+Reads of one service cost O(its instances) through a lexicographic index. Expiry is
+a sorted set of deadlines swept by every process, plus a filter on reads, so an
+instance is never served after its deadline whichever process renewed it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from importlib import resources
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+import redis
+import redis.exceptions
+
+from registry.store.base import CHANGE_RETENTION_NS, Catalog, check_limits
+from registry.store.clock import Clock
+from registry.store.errors import (
+    CapacityExceededError,
+    InstanceNotFoundError,
+    StoreUnavailableError,
+)
+from registry.store.records import (
+    Change,
+    ChangeKind,
+    Endpoint,
+    InstanceRegistration,
+    ServiceInstance,
+)
+
+#: Set of every namespace that has a catalog, for the expiry sweep.
+NAMESPACES_KEY = "reg:namespaces"
+_KEY_NAMES = ("inst", "live", "ext", "dl", "idx", "svcs", "srev", "rev", "crev", "jr")
+_EXPIRE_BATCH = 1000
+#: Failures that mean "Redis is not there right now": answer 503, retry later.
+UNAVAILABLE = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.BusyLoadingError,
+    redis.exceptions.ReadOnlyError,
+    redis.exceptions.ClusterDownError,
+    redis.exceptions.TryAgainError,
+)
+
+
+def _script_source(name: str) -> str:
+    lua = resources.files("registry.store") / "lua"
+    return (lua / "common.lua").read_text() + "\n" + (lua / f"{name}.lua").read_text()
+
+
+class RedisScripts:
+    """The Lua scripts, registered once per client (EVALSHA with a load fallback)."""
+
+    def __init__(self, client: Any) -> None:
+        self.register = client.register_script(_script_source("register"))
+        self.update = client.register_script(_script_source("update"))
+        self.remove = client.register_script(_script_source("remove"))
+        self.expire = client.register_script(_script_source("expire"))
+        self.read = client.register_script(_script_source("read"))
+
+
+@contextlib.contextmanager
+def translated_errors() -> Iterator[None]:
+    """Redis being unreachable becomes :class:`StoreUnavailableError`."""
+    try:
+        yield
+    except UNAVAILABLE as err:
+        raise StoreUnavailableError(str(err)) from err
+
+
+def namespace_keys(namespace: str) -> list[str]:
+    """The keys of one namespace, all under one hash tag."""
+    tag = quote(namespace, safe="")  # injective, and never a brace
+    return [f"reg:{{{tag}}}:{name}" for name in _KEY_NAMES]
+
+
+class RedisCatalog(Catalog):
+    """One namespace's instances, kept in Redis."""
+
+    def __init__(
+        self,
+        client: Any,
+        scripts: RedisScripts,
+        namespace: str,
+        clock: Clock,
+        capacity: int = -1,
+        retention_ns: int = CHANGE_RETENTION_NS,
+    ) -> None:
+        self._client = client
+        self._scripts = scripts
+        self._keys = namespace_keys(namespace)
+        self._clock = clock
+        self._capacity = capacity
+        self._retention_ms = retention_ns // 1_000_000
+        with translated_errors():
+            client.sadd(NAMESPACES_KEY, namespace)
+
+    # -- revisions ------------------------------------------------------------
+
+    @property
+    def revision(self) -> int:
+        return self._counter(self._keys[7])
+
+    @property
+    def change_revision(self) -> int:
+        return self._counter(self._keys[8])
+
+    def service_revision(self, service_name: str) -> int:
+        with translated_errors():
+            value = self._client.hget(self._keys[6], service_name)
+        return int(value) if value else 0
+
+    def _counter(self, key: str) -> int:
+        with translated_errors():
+            value = self._client.get(key)
+        return int(value) if value else 0
+
+    # -- writes ---------------------------------------------------------------
+
+    def register(self, registration: InstanceRegistration) -> ServiceInstance:
+        check_limits(registration)
+        now = self._clock.now_ns()
+        static = orjson.dumps(
+            [
+                registration.service_name,
+                registration.endpoint.type,
+                registration.endpoint.value,
+                registration.ttl,
+                registration.metadata.decode() if registration.metadata else None,
+                registration.tags,
+                str(now),
+            ]
+        )
+        result = self._run(
+            self._scripts.register,
+            registration.id,
+            registration.service_name,
+            static,
+            registration.status,
+            registration.ttl,
+            registration.extension or b"",
+            now,
+            now // 1_000_000,
+            self._capacity,
+            self._retention_ms,
+        )
+        if result == [b"CAPACITY"]:
+            raise CapacityExceededError(self._capacity)
+        return _record(registration.id, *result)
+
+    def deregister(self, instance_id: str) -> ServiceInstance:
+        now_ms = self._clock.now_ns() // 1_000_000
+        result = self._run(
+            self._scripts.remove, instance_id, now_ms, self._retention_ms
+        )
+        return self._found(instance_id, result)
+
+    def renew(self, instance_id: str) -> ServiceInstance:
+        return self._update(instance_id, "", b"")
+
+    def set_status(
+        self, instance_id: str, status: str, extension: bytes | None = None
+    ) -> ServiceInstance:
+        return self._update(instance_id, status, extension or b"")
+
+    def _update(
+        self, instance_id: str, status: str, extension: bytes
+    ) -> ServiceInstance:
+        now = self._clock.now_ns()
+        result = self._run(
+            self._scripts.update,
+            instance_id,
+            status,
+            extension,
+            now,
+            now // 1_000_000,
+            self._retention_ms,
+        )
+        return self._found(instance_id, result)
+
+    def expire(self) -> int:
+        now_ms = self._clock.now_ns() // 1_000_000
+        expired = 0
+        while True:
+            count = int(
+                self._run(
+                    self._scripts.expire, now_ms, self._retention_ms, _EXPIRE_BATCH
+                )
+            )
+            expired += count
+            if count < _EXPIRE_BATCH:
+                return expired
+
+    # -- reads ----------------------------------------------------------------
+
+    def get_instance(self, instance_id: str) -> ServiceInstance:
+        records = self._read(instance_id, "one")
+        if not records:
+            raise InstanceNotFoundError(instance_id)
+        return records[0]
+
+    def list_instances(self, service_name: str | None = None) -> list[ServiceInstance]:
+        if service_name is None:
+            return self._read("", "all")
+        return self._read(service_name, "service")
+
+    def list_services(self) -> list[str]:
+        with translated_errors():
+            names = self._client.hkeys(self._keys[5])
+        return sorted(name.decode() for name in names)
+
+    def recent_changes(self) -> list[Change]:
+        with translated_errors():
+            entries = self._client.lrange(self._keys[9], 0, -1)
+        horizon_ms = self._clock.now_ns() // 1_000_000 - self._retention_ms
+        changes = []
+        for entry in entries:
+            change = _change(entry)
+            if change.at_ns // 1_000_000 >= horizon_ms:
+                changes.append(change)
+        return changes
+
+    def _read(self, selector: str, mode: str) -> list[ServiceInstance]:
+        flat = self._run(self._scripts.read, selector, mode)
+        now = self._clock.now_ns()
+        records = [
+            _record(flat[i].decode(), flat[i + 1], flat[i + 2], flat[i + 3])
+            for i in range(0, len(flat), 4)
+        ]
+        # Expired but not swept yet: never served.
+        return [r for r in records if r.expires_ns is None or r.expires_ns >= now]
+
+    # -- helpers --------------------------------------------------------------
+
+    def _run(self, script: Any, *args: Any) -> Any:
+        with translated_errors():
+            return script(keys=self._keys, args=args)
+
+    def _found(self, instance_id: str, result: Sequence[Any] | None) -> ServiceInstance:
+        if not result:
+            raise InstanceNotFoundError(instance_id)
+        return _record(instance_id, *result)
+
+
+def _record(
+    instance_id: str, static: bytes, live: bytes, extension: bytes | None
+) -> ServiceInstance:
+    service, kind, value, ttl, metadata, tags, registered = orjson.loads(static)
+    renewed, _, rest = live.partition(b"|")
+    _, _, rest = rest.partition(b"|")
+    status = rest.partition(b"|")[0].decode()
+    return ServiceInstance(
+        id=instance_id,
+        service_name=service,
+        endpoint=Endpoint(kind, value),
+        status=status,
+        ttl=ttl,
+        metadata=metadata.encode() if metadata is not None else None,
+        tags=tuple(tags),
+        registration_ns=int(registered),
+        last_renewal_ns=int(renewed),
+        extension=extension or None,
+    )
+
+
+def _change(entry: bytes) -> Change:
+    head, _, static = entry.partition(b"\n")
+    at_ms, _, payload = head.partition(b" ")
+    kind, instance_id, live, extension, revision = orjson.loads(payload)
+    record = _record(
+        instance_id,
+        static,
+        live.encode(),
+        extension.encode() if extension else None,
+    )
+    return Change(ChangeKind(kind), record, int(at_ms) * 1_000_000, int(revision))

@@ -1,0 +1,119 @@
+"""What only the Redis catalog has to prove: key isolation, atomicity, expiry reads."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from registry.store.clock import ManualClock
+from registry.store.errors import CapacityExceededError, InstanceNotFoundError
+from registry.store.redis_store import RedisCatalog, RedisScripts, namespace_keys
+
+from .test_contract import registration
+
+
+@pytest.fixture
+def redis_client(redis_server):
+    client = redis_server.client()
+    client.flushall()
+    return client
+
+
+def catalog_for(client, namespace: str, clock: ManualClock, capacity: int = -1):
+    return RedisCatalog(client, RedisScripts(client), namespace, clock, capacity)
+
+
+NASTY = ["a", "a:b", "a}", "{a}", "*", "a*", "a:inst", "%7Ba%7D", "a b", "ns\x00x", "é"]
+
+
+def test_namespace_names_cannot_reach_each_others_keys(redis_client, clock):
+    catalogs = {name: catalog_for(redis_client, name, clock) for name in NASTY}
+    for name, catalog in catalogs.items():
+        catalog.register(registration(service=f"svc-{len(name)}", value=name))
+    for name, catalog in catalogs.items():
+        [record] = catalog.list_instances()
+        assert record.endpoint.value == name
+        assert catalog.list_services() == [f"svc-{len(name)}"]
+    keys = {key.decode() for key in redis_client.keys("reg:{*")}
+    tags = {key.split("}", 1)[0] for key in keys}
+    assert len(tags) == len(NASTY)  # one hash tag per namespace, no brace inside
+
+
+def test_every_key_of_a_namespace_shares_one_hash_tag():
+    for name in NASTY:
+        tags = {key[: key.index("}") + 1] for key in namespace_keys(name)}
+        assert len(tags) == 1
+        assert "{" not in next(iter(tags))[5:-1]
+
+
+def test_concurrent_registrations_respect_capacity_exactly(redis_client, clock):
+    catalogs = [catalog_for(redis_client, "busy", clock, capacity=50) for _ in range(4)]
+    admitted: list[str] = []
+    refused = []
+    lock = threading.Lock()
+
+    def worker(index: int, catalog: RedisCatalog) -> None:
+        for n in range(40):
+            try:
+                record = catalog.register(registration("s", f"{index}-{n}"))
+            except CapacityExceededError:
+                with lock:
+                    refused.append(n)
+            else:
+                with lock:
+                    admitted.append(record.id)
+
+    threads = [
+        threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(catalogs)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(admitted) == 50
+    assert len(refused) == 110
+    assert len(catalogs[0].list_instances()) == 50
+
+
+def test_concurrent_heartbeats_and_registrations_lose_nothing(redis_client, clock):
+    catalog = catalog_for(redis_client, "hb", clock)
+    ids = [catalog.register(registration("s", str(n))).id for n in range(20)]
+
+    def renew_all() -> None:
+        for _ in range(10):
+            for instance_id in ids:
+                catalog.renew(instance_id)
+
+    def register_more(offset: int) -> None:
+        for n in range(50):
+            catalog_for(redis_client, "hb", clock).register(
+                registration("t", f"{offset}-{n}")
+            )
+
+    threads = [threading.Thread(target=renew_all) for _ in range(3)]
+    threads += [threading.Thread(target=register_more, args=(i,)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(catalog.list_instances("s")) == 20
+    assert len(catalog.list_instances("t")) == 150
+    assert catalog.list_services() == ["s", "t"]
+    assert catalog.revision == 20 + 3 * 10 * 20 + 150
+
+
+def test_expired_instances_are_not_served_before_the_sweep(redis_client, clock):
+    catalog = catalog_for(redis_client, "lazy", clock)
+    record = catalog.register(registration(ttl=10))
+    clock.advance(10.5)
+    assert catalog.list_instances() == []
+    with pytest.raises(InstanceNotFoundError):
+        catalog.get_instance(record.id)
+    assert catalog.expire() == 1
+
+
+def test_state_survives_a_new_client(redis_server, redis_client, clock):
+    catalog_for(redis_client, "durable", clock).register(registration())
+    other = catalog_for(redis_server.client(), "durable", clock)
+    assert [r.id for r in other.list_instances()] == ["26634d9e31ce714e"]
