@@ -18,7 +18,12 @@ from urllib.parse import urlsplit
 import orjson
 
 from eureka_compat.statuses import UNKNOWN, effective_status, parse_status
-from registry.store.records import Endpoint, InstanceRegistration, ServiceInstance
+from registry.store.records import (
+    Endpoint,
+    InstanceRegistration,
+    ServiceInstance,
+    stored_json,
+)
 
 DEFAULT_DURATION_SECONDS = 90
 DEFAULT_RENEWAL_INTERVAL_SECONDS = 30
@@ -132,9 +137,9 @@ def parse_registration(
         endpoint=_endpoint(host, port, secure_port),
         status=status,
         ttl=clamp_ttl(duration),
-        metadata=orjson.dumps(metadata) if metadata else None,
+        metadata=stored_json(metadata) if metadata else None,
         tags=_tags(metadata),
-        extension=orjson.dumps(extension),
+        extension=stored_json(extension),
     )
     return EurekaRegistration(registration, last_dirty)
 
@@ -226,7 +231,7 @@ def with_status_override(
         extension["lastDirtyTimestamp"] = max(
             last_dirty_ms, int(extension.get("lastDirtyTimestamp", 0))
         )
-    return orjson.dumps(extension)
+    return stored_json(extension)
 
 
 def last_dirty_ms(instance: ServiceInstance) -> int:

@@ -9,14 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from django.http import HttpResponse
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from eureka_compat import documents
+from eureka_compat import documents, openapi
 from eureka_compat.authentication import EurekaAuthentication
 from eureka_compat.formats import (
     MalformedBodyError,
@@ -46,7 +45,7 @@ from registry.store.errors import (
     FieldTooLongError,
     InstanceNotFoundError,
 )
-from registry.store.records import InstanceRegistration, ServiceInstance
+from registry.store.records import InstanceRegistration, ServiceInstance, stored_json
 
 if TYPE_CHECKING:
     from rest_framework.permissions import _PermissionClass
@@ -151,6 +150,7 @@ def app_instances(catalog: Catalog, app: str) -> list[ServiceInstance]:
     ]
 
 
+@openapi.applications_docs
 class ApplicationsView(EurekaView):
     """``GET apps`` and ``GET apps/``: the full registry."""
 
@@ -166,6 +166,7 @@ class ApplicationsView(EurekaView):
         )
 
 
+@openapi.delta_docs
 class DeltaView(EurekaView):
     """``GET apps/delta``: changes of the last three minutes."""
 
@@ -184,6 +185,7 @@ class DeltaView(EurekaView):
         )
 
 
+@openapi.application_docs
 class ApplicationView(EurekaView):
     """``GET apps/{app}`` and ``POST apps/{app}`` (register)."""
 
@@ -244,6 +246,7 @@ def _lookup(catalog: Catalog) -> Callable[[str], ServiceInstance | None]:
     return lookup
 
 
+@openapi.instance_docs
 class InstanceView(EurekaView):
     """``GET``, ``PUT`` (renew) and ``DELETE`` (cancel) ``apps/{app}/{id}``."""
 
@@ -281,6 +284,7 @@ class InstanceView(EurekaView):
         return ok()
 
 
+@openapi.status_docs
 class StatusView(EurekaView):
     """``PUT`` and ``DELETE apps/{app}/{id}/status``: the status override."""
 
@@ -315,6 +319,7 @@ class StatusView(EurekaView):
         return ok()
 
 
+@openapi.metadata_docs
 class MetadataView(EurekaView):
     """``PUT apps/{app}/{id}/metadata?k=v``: merge metadata (a re-registration)."""
 
@@ -334,7 +339,7 @@ class MetadataView(EurekaView):
                     endpoint=record.endpoint,
                     status=record.status,
                     ttl=record.ttl,
-                    metadata=orjson.dumps(metadata) if metadata else None,
+                    metadata=stored_json(metadata) if metadata else None,
                     tags=record.tags,
                     extension=record.extension,
                 )
@@ -344,6 +349,7 @@ class MetadataView(EurekaView):
         return ok()
 
 
+@openapi.instance_by_id_docs
 class InstanceByIdView(EurekaView):
     """``GET instances/{id}``: the first instance with that id in any app."""
 
@@ -365,6 +371,7 @@ class InstanceByIdView(EurekaView):
         return self.document(lambda: documents.instance(found))
 
 
+@openapi.vip_docs
 class VipView(EurekaView):
     """``GET vips/{vip}`` (or ``svips/{svip}``): instances answering to a VIP."""
 
@@ -387,6 +394,7 @@ class VipView(EurekaView):
         )
 
 
+@openapi.secure_vip_docs
 class SecureVipView(VipView):
     secure = True
 

@@ -17,6 +17,7 @@ Exceptions raised by :func:`parse_config`::
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -114,8 +115,22 @@ class RegistryConfig:
     store: str = "inmem"
     store_address: str = ""
     store_password: str = ""
-    workers: int = 1
+    store_sentinels: tuple[str, ...] = ()
+    store_sentinel_master: str = "mymaster"
+    store_cluster: bool = False
+    store_timeout: float = 2.0
+    workers: int = 0
     threads: int = 2
+
+    def worker_processes(self) -> int:
+        """Gunicorn worker processes: ``workers``, or by store when 0 (auto).
+
+        The in-memory store lives in one process; on Redis every process is
+        stateless, so use every core (at least two).
+        """
+        if self.workers:
+            return self.workers
+        return 1 if self.store == "inmem" else max(2, os.cpu_count() or 2)
 
     def ttl_clamp(self, requested: int) -> int:
         """The TTL to grant for ``requested`` seconds (spec §4.4).
@@ -209,6 +224,23 @@ def _url(text: str) -> str:
         parts = urlsplit(text)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError("not an http:// or https:// URL")
+    return text
+
+
+def _host_port(text: str) -> str:
+    host, colon, port = text.rpartition(":")
+    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("not host:port")
+    return text
+
+
+def _redis_address(text: str) -> str:
+    """``host:port`` as in the original, or a ``redis://`` / ``rediss://`` URL."""
+    if not text or "://" not in text:
+        return _host_port(text) if text else text
+    parts = urlsplit(text)
+    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+        raise ValueError("not host:port or a redis:// or rediss:// URL")
     return text
 
 
@@ -315,12 +347,26 @@ SETTINGS: Final[tuple[Setting[Any], ...]] = (
         "fs_catalog", _text, "directory of <namespace>.json files; enables that catalog"
     ),
     _s("store", _choice("inmem", "redis"), "inmem or redis"),
-    _s("store_address", _text, "Redis host:port (required with store redis)"),
+    _s(
+        "store_address",
+        _redis_address,
+        "Redis host:port or redis://, rediss:// URL (store redis)",
+    ),
     _s("store_password", _text, "Redis password", secret=True),
+    _l("store_sentinels", _host_port, "Redis Sentinel host:port list (store redis)"),
+    _s("store_sentinel_master", _non_empty, "master name the Sentinels watch"),
+    _b("store_cluster", "store_address is a node of a Redis Cluster"),
+    Setting(
+        "store_timeout",
+        "duration",
+        goflags.parse_positive_seconds,
+        goflags.format_seconds,
+        "Redis connect and command timeout; requests fail with 503 after it",
+    ),
     _i(
         "workers",
-        goflags.int_parser(1),
-        "gunicorn worker processes (1 with store inmem)",
+        goflags.int_parser(0),
+        "gunicorn worker processes; 0 = auto (1 inmem, every core on redis)",
     ),
     _i("threads", goflags.int_parser(1, 256), "threads per worker process (1-256)"),
 )
@@ -333,9 +379,6 @@ UNSUPPORTED_YET: tuple[str, ...] = (
     "sync_timeout",
     "cluster_dir",
     "cluster_size",
-    "store",
-    "store_address",
-    "store_password",
     "k8s_url",
     "k8s_token",
     "eureka_url",
@@ -449,13 +492,34 @@ def _validate(config: RegistryConfig, raw: Mapping[str, str]) -> None:
     _require_order("default_ttl", "max_ttl", config, raw, prefer="default_ttl")
     if "jwt" in config.auth_mode and not config.jwt_secret:
         raise _error("jwt_secret", raw, "required when auth_mode includes jwt")
-    if config.store == "redis" and not config.store_address:
-        raise _error("store_address", raw, "required when store is redis")
+    _validate_store(config, raw)
     if config.replication and config.store == "redis":
         raise _error("replication", raw, "cannot be combined with store=redis")
-    if config.workers != 1 and config.store == "inmem":
+    if config.workers > 1 and config.store == "inmem":
         reason = "must be 1 with store=inmem (the in-memory store lives in one process)"
         raise _error("workers", raw, reason)
+
+
+_REDIS_ONLY: Final = (
+    "store_address",
+    "store_password",
+    "store_sentinels",
+    "store_cluster",
+)
+
+
+def _validate_store(config: RegistryConfig, raw: Mapping[str, str]) -> None:
+    if config.store != "redis":
+        for name in _REDIS_ONLY:
+            if getattr(config, name) != getattr(_DEFAULTS, name):
+                raise _error(name, raw, "only used with store=redis")
+        return
+    if not config.store_address and not config.store_sentinels:
+        raise _error("store_address", raw, "required when store is redis")
+    if config.store_sentinels and config.store_cluster:
+        raise _error("store_cluster", raw, "cannot be combined with store_sentinels")
+    if config.store_sentinels and config.store_address:
+        raise _error("store_address", raw, "not used with store_sentinels")
 
 
 def _reject_unsupported_yet(config: RegistryConfig, raw: Mapping[str, str]) -> None:

@@ -48,7 +48,11 @@ class UptimeView(HealthView):
     """One entry per component; 503 when any is unhealthy."""
 
     def get(self, request: Request) -> JsonResponse:
-        report = {"UPTIME": {"healthy": True, "properties": uptime_properties()}}
+        store_healthy, store_properties = get_runtime().store.health()
+        report = {
+            "UPTIME": {"healthy": True, "properties": uptime_properties()},
+            "STORE": {"healthy": store_healthy, "properties": store_properties},
+        }
         healthy = all(component["healthy"] for component in report.values())
         return JsonResponse(orjson.dumps(report), status=200 if healthy else 503)
 

@@ -12,11 +12,13 @@ import os
 import threading
 
 from registry.api.cache import ResponseCache
+from registry.api.rendering import FragmentCache
 from registry.config import RegistryConfig, config_from_environ
 from registry.resolvers import Resolver, build_resolver
+from registry.store.backends import MemoryBackend, RedisBackend, StoreBackend
 from registry.store.catalog_map import CatalogMap
 from registry.store.clock import Clock, SystemClock
-from registry.store.memory import InMemoryCatalog
+from registry.store.errors import StoreUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -28,20 +30,24 @@ SWEEP_INTERVAL_SECONDS = 0.2
 class RegistryRuntime:
     """Everything one registry process holds."""
 
-    def __init__(self, config: RegistryConfig, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        config: RegistryConfig,
+        clock: Clock | None = None,
+        backend: StoreBackend | None = None,
+    ) -> None:
         self.config = config
         self.clock: Clock = clock or SystemClock()
         self.started_ns = self.clock.now_ns()
         self.resolver: Resolver = build_resolver(
             config.auth_mode, config.jwt_secret, self.clock
         )
-        self.catalogs = CatalogMap(self._new_catalog)
+        self.store = backend or _backend_for(config, self.clock)
+        self.catalogs = CatalogMap(self.store.new_catalog)
         self.responses = ResponseCache()
+        self.fragments = FragmentCache()
         self._stop = threading.Event()
         self._sweeper: threading.Thread | None = None
-
-    def _new_catalog(self, namespace: str) -> InMemoryCatalog:
-        return InMemoryCatalog(self.clock, self.config.namespace_capacity)
 
     def start(self) -> None:
         """Start the background work (the expiry sweep). Idempotent."""
@@ -63,12 +69,24 @@ class RegistryRuntime:
     def _sweep_forever(self) -> None:
         while not self._stop.wait(SWEEP_INTERVAL_SECONDS):
             try:
-                expired = self.catalogs.expire_all()
+                expired = self.store.expire_all(self.catalogs)
+            except StoreUnavailableError as err:
+                logger.warning("expiry sweep skipped: store unavailable: %s", err)
+                continue
             except Exception:  # the sweep must outlive one bad pass
                 logger.exception("expiry sweep failed")
                 continue
             if expired:
                 logger.debug("expired %d instances", expired)
+
+
+def _backend_for(config: RegistryConfig, clock: Clock) -> StoreBackend:
+    if config.store == "redis":
+        from registry.store.redis_connection import connect
+
+        address = config.store_address or ",".join(config.store_sentinels)
+        return RedisBackend(connect(config), clock, config.namespace_capacity, address)
+    return MemoryBackend(clock, config.namespace_capacity)
 
 
 _runtime: RegistryRuntime | None = None

@@ -26,7 +26,7 @@ except ConfigError as _err:
 
 _host = f"[{_config.api_host}]" if ":" in _config.api_host else _config.api_host
 bind = [f"{_host}:{_config.api_port}"]
-workers = _config.workers
+workers = _config.worker_processes()
 worker_class = "gthread"
 threads = _config.threads
 # Clients hold connections open between polls and heartbeats.

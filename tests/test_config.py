@@ -52,7 +52,13 @@ def test_defaults_match_the_spec():
     )
     assert (c.api_host, c.api_port, c.replication_port) == ("0.0.0.0", 8080, 6100)
     assert (c.default_ttl, c.min_ttl, c.max_ttl, c.sync_timeout) == (30, 10, 600, 30.0)
-    assert (c.namespace_capacity, c.workers, c.threads) == (-1, 1, 2)
+    assert (c.namespace_capacity, c.workers, c.threads) == (-1, 0, 2)
+    assert c.worker_processes() == 1
+    assert (c.store_sentinel_master, c.store_cluster, c.store_timeout) == (
+        "mymaster",
+        False,
+        2.0,
+    )
     assert c.cluster_dir == "/tmp/sd-cluster"
 
 
@@ -352,7 +358,7 @@ def test_threads_and_workers():
         (["--replication_port=70000"], "replication_port", "70000", "between 1"),
         (["--threads=0"], "threads", "0", "between 1 and 256"),
         (["--threads=257"], "threads", "257", "between 1 and 256"),
-        (["--workers=0"], "workers", "0", "at least 1"),
+        (["--workers=-1"], "workers", "-1", "at least 0"),
         (["--workers=2"], "workers", "2", "in-memory store lives in one process"),
         (["--namespace_capacity=-2"], "namespace_capacity", "-2", "at least -1"),
         (["--cluster_size=-1"], "cluster_size", "-1", "at least 0"),
@@ -444,13 +450,10 @@ def test_ttl_order_is_enforced(argv, setting, values):
     ("argv", "setting"),
     [
         (["--replication"], "replication"),
-        (["--store=redis", "--store_address=r:6379"], "store"),
         (["--k8s_url=https://k8s"], "k8s_url"),
         (["--k8s_token=t"], "k8s_token"),
         (["--eureka_url=http://e/eureka"], "eureka_url"),
         (["--fs_catalog=/etc/a8"], "fs_catalog"),
-        (["--store_address=r:6379"], "store_address"),
-        (["--store_password=pw"], "store_password"),
         (["--cluster_dir=/var/a8"], "cluster_dir"),
         (["--cluster_size=3"], "cluster_size"),
         (["--replication_port=6200"], "replication_port"),
@@ -610,6 +613,11 @@ _NON_EMPTY = _TEXT.filter(bool)
 _URL = st.from_regex(
     r"https?://[a-z][a-z0-9.-]{0,15}(:[0-9]{1,5})?(/[a-z0-9/]*)?", fullmatch=True
 )
+_HOST_PORT = st.from_regex(r"[a-z][a-z0-9.-]{0,15}:[1-9][0-9]{0,3}", fullmatch=True)
+_REDIS_ADDRESS = st.one_of(
+    _HOST_PORT,
+    st.from_regex(r"rediss?://[a-z][a-z0-9.-]{0,15}(:[1-9][0-9]{0,3})?(/[0-9])?", fullmatch=True),
+)
 _HOST = st.one_of(
     st.ip_addresses().map(str),
     st.from_regex(
@@ -643,12 +651,18 @@ def valid_configs(draw: st.DrawFn, gate_open: bool) -> RegistryConfig:
     if not gate_open:
         return base
     store = draw(st.sampled_from(["inmem", "redis"]))
+    redis = store == "redis"
+    sentinels = tuple(draw(st.lists(_HOST_PORT, max_size=3))) if redis else ()
     return dataclasses.replace(
         base,
         store=store,
-        store_address=draw(_NON_EMPTY if store == "redis" else _TEXT),
-        store_password=draw(_TEXT),
-        workers=draw(st.integers(1, 64)) if store == "redis" else 1,
+        store_address="" if sentinels or not redis else draw(_REDIS_ADDRESS),
+        store_password=draw(_TEXT) if redis else "",
+        store_sentinels=sentinels,
+        store_sentinel_master=draw(_NON_EMPTY),
+        store_cluster=bool(redis and not sentinels and draw(st.booleans())),
+        store_timeout=draw(st.floats(min_value=0.001, max_value=600)),
+        workers=draw(st.integers(0, 64)) if redis else draw(st.integers(0, 1)),
         replication=store == "inmem" and draw(st.booleans()),
         replication_port=draw(st.integers(1, 65535)),
         sync_timeout=draw(st.floats(min_value=0, max_value=9e9, exclude_min=True)),
@@ -721,3 +735,48 @@ def test_configuration_doc_lists_every_setting():
     doc = (Path(__file__).parent.parent / "docs" / "configuration.md").read_text()
     for setting in SETTINGS:
         assert f"| `{setting.name}` | `{setting.env}` | {setting.type} |" in doc
+
+
+# --- the Redis store -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "setting", "reason"),
+    [
+        (["--store=redis"], "store_address", "required when store is redis"),
+        (["--store=redis", "--store_address=nohost"], "store_address", "not host:port"),
+        (["--store=redis", "--store_address=http://r:1"], "store_address", "redis://"),
+        (["--store_address=r:6379"], "store_address", "only used with store=redis"),
+        (["--store_cluster"], "store_cluster", "only used with store=redis"),
+        (
+            ["--store=redis", "--store_sentinels=s:26379", "--store_cluster"],
+            "store_cluster",
+            "cannot be combined",
+        ),
+        (
+            ["--store=redis", "--store_sentinels=s:26379", "--store_address=r:1"],
+            "store_address",
+            "not used with store_sentinels",
+        ),
+        (["--store=redis", "--store_sentinels=s"], "store_sentinels", "not host:port"),
+        (["--store=redis", "--store_address=r:1", "--store_timeout=0s"], "store_timeout", "positive"),
+    ],
+)
+def test_redis_settings_are_validated(argv, setting, reason):
+    with pytest.raises(ConfigError) as raised:
+        parse_config(argv, {})
+    assert raised.value.setting == setting
+    assert reason in str(raised.value)
+
+
+def test_redis_settings_parse():
+    config = parse_config(
+        ["--store=redis", "--store_address=rediss://:pw@r.example:6380/2", "--workers=3"],
+        {"A8_STORE_TIMEOUT": "500ms"},
+    )
+    assert (config.store, config.store_timeout, config.worker_processes()) == ("redis", 0.5, 3)
+    sentinel = parse_config(
+        ["--store=redis", "--store_sentinels=a:26379,b:26379", "--store_sentinel_master=m"], {}
+    )
+    assert sentinel.store_sentinels == ("a:26379", "b:26379")
+    assert sentinel.worker_processes() >= 2

@@ -19,7 +19,8 @@ def test_uptime_reports_the_process(client, clock):
     response = client.get("/uptime")
     assert response.status_code == 200
     body = orjson.loads(response.content)
-    assert list(body) == ["UPTIME"]
+    assert list(body) == ["UPTIME", "STORE"]
+    assert body["STORE"] == {"healthy": True, "properties": {"store": "inmem"}}
     assert body["UPTIME"]["healthy"] is True
     properties = body["UPTIME"]["properties"]
     assert properties["uptime"] == "1h2m3.5s"
@@ -52,3 +53,18 @@ def test_health_needs_no_token_in_any_mode(make_runtime, client):
 )
 def test_go_duration_text(nanoseconds, text):
     assert go_duration(nanoseconds) == text
+
+
+def test_uptime_is_503_when_the_store_is_unhealthy(make_runtime, client, monkeypatch):
+    runtime = make_runtime()
+    monkeypatch.setattr(
+        runtime.store, "health", lambda: (False, {"store": "redis", "message": "down"})
+    )
+    response = client.get("/uptime")
+    assert response.status_code == 503
+    body = orjson.loads(response.content)
+    assert body["STORE"] == {
+        "healthy": False,
+        "properties": {"store": "redis", "message": "down"},
+    }
+    assert body["UPTIME"]["healthy"] is True

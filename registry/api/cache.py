@@ -25,7 +25,8 @@ class CachedBody:
 
     def __init__(self, revision: Revision, body: bytes) -> None:
         self.revision = revision
-        self.body = body
+        # Cached for long: keep an exact-size copy (see records.stored_json).
+        self.body = bytes(memoryview(body))
         # Weak: the same validator stands for the identity and the gzip encoding.
         self.etag = 'W/"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
         self._gzipped: bytes | None = None
@@ -48,6 +49,10 @@ class ResponseCache:
         self._entries: OrderedDict[Hashable, CachedBody] = OrderedDict()
         self._max_entries = max_entries
         self._lock = threading.Lock()
+        # One render at a time per key (striped): when a change makes a big body
+        # stale, the requests that arrive meanwhile wait for that one render
+        # instead of all rendering it again.
+        self._render_locks = [threading.Lock() for _ in range(64)]
 
     def get_or_render(
         self, key: Hashable, revision: Revision, render: Callable[[], bytes]
@@ -57,20 +62,31 @@ class ResponseCache:
         ``revision`` must be read *before* ``render`` looks at the store: a change
         racing the render then only costs one more render, never a stale answer.
         """
+        entry = self._fresh(key, revision)
+        if entry is not None:
+            return entry
+        with self._render_locks[hash(key) % len(self._render_locks)]:
+            entry = self._fresh(key, revision)  # rendered while we waited?
+            if entry is not None:
+                return entry
+            entry = CachedBody(revision, render())
+            self._store(key, revision, entry)
+        return entry
+
+    def _fresh(self, key: Hashable, revision: Revision) -> CachedBody | None:
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None and entry.revision == revision:
-                self._entries.move_to_end(key)
-                return entry
-        entry = CachedBody(revision, render())
+            if entry is None or entry.revision != revision:
+                return None
+            self._entries.move_to_end(key)
+            return entry
+
+    def _store(self, key: Hashable, revision: Revision, entry: CachedBody) -> None:
         with self._lock:
-            current = self._entries.get(key)
-            if current is None or current.revision <= revision:
-                self._entries[key] = entry
-                self._entries.move_to_end(key)
-                while len(self._entries) > self._max_entries:
-                    self._entries.popitem(last=False)
-        return entry
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max_entries:
+                self._entries.popitem(last=False)
 
     def clear(self) -> None:
         with self._lock:

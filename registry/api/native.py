@@ -14,7 +14,7 @@ from registry.api.registration import (
     RegistrationError,
     parse_registration,
 )
-from registry.api.rendering import instance_members, render_instances
+from registry.api.rendering import FragmentCache, instance_members, render_instances
 from registry.api.selection import Selection, SelectionError, parse_selection
 from registry.api.transport import base_url
 from registry.store.base import Catalog
@@ -61,18 +61,21 @@ class ServiceViewSet(RegistryViewSet):
         entry = self.runtime.responses.get_or_render(
             (self.namespace, "service", service_name),
             (catalog.service_revision(service_name),),
-            lambda: _render_service(catalog, service_name),
+            lambda: _render_service(
+                catalog, service_name, self.runtime.fragments, self.namespace
+            ),
         )
         return cached_response(entry)
 
 
-def _render_service(catalog: Catalog, service_name: str) -> bytes:
+def _render_service(
+    catalog: Catalog, service_name: str, fragments: FragmentCache, namespace: str
+) -> bytes:
     instances = catalog.list_instances(service_name)
     if not instances:
         raise RegistryError(404, SERVICE_LOOKUP_FAILED)
-    return orjson.dumps(
-        {"service_name": service_name, "instances": render_instances(instances)}
-    )
+    encoded = fragments.encode(namespace, instances)
+    return b'{"service_name":%s,"instances":%s}' % (orjson.dumps(service_name), encoded)
 
 
 @native_instance_docs
@@ -120,7 +123,9 @@ class InstanceViewSet(RegistryViewSet):
         entry = self.runtime.responses.get_or_render(
             (self.namespace, "instances", query),
             (revision,),
-            lambda: _render_selection(catalog, selection),
+            lambda: _render_selection(
+                catalog, selection, self.runtime.fragments, self.namespace
+            ),
         )
         return cached_response(entry)
 
@@ -147,8 +152,12 @@ class InstanceViewSet(RegistryViewSet):
         return JsonResponse()
 
 
-def _render_selection(catalog: Catalog, selection: Selection) -> bytes:
+def _render_selection(
+    catalog: Catalog, selection: Selection, fragments: FragmentCache, namespace: str
+) -> bytes:
     instances = catalog.list_instances(selection.service_name)
     if selection.predicate is not None:
         instances = [i for i in instances if selection.predicate(i)]
+    if selection.fields is None:
+        return b'{"instances":%s}' % fragments.encode(namespace, instances)
     return orjson.dumps({"instances": render_instances(instances, selection.fields)})

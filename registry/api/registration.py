@@ -21,6 +21,7 @@ from registry.store.records import (
     Endpoint,
     InstanceRegistration,
     instance_id,
+    stored_json,
 )
 
 ENDPOINT_TYPES = frozenset({"tcp", "udp", "http", "https", "user"})
@@ -155,7 +156,7 @@ def _metadata(members: dict[str, Any]) -> bytes | None:
     """Compact JSON text of the metadata, numbers exactly as they were sent."""
     if "metadata" not in members:
         return None
-    return orjson.dumps(_with_raw_numbers(members["metadata"]))
+    return stored_json(_with_raw_numbers(members["metadata"]))
 
 
 def _with_raw_numbers(value: Any) -> Any:

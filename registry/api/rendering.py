@@ -72,3 +72,34 @@ def render_instances(
     instances: Iterable[ServiceInstance], fields: Collection[str] | None = None
 ) -> list[dict[str, Any]]:
     return [instance_members(instance, fields) for instance in instances]
+
+
+class FragmentCache:
+    """Encoded full instance objects, reused while their record is unchanged.
+
+    A heartbeat makes a listing stale but changes one instance: the next render
+    re-encodes that one and joins the others' cached bytes. Records are immutable
+    values, so "unchanged" is equality (identity, for the in-memory store).
+    """
+
+    def __init__(self, max_entries: int = 500_000) -> None:
+        self._entries: dict[tuple[str, str], tuple[ServiceInstance, bytes]] = {}
+        self._max_entries = max_entries
+
+    def encode(self, namespace: str, instances: Iterable[ServiceInstance]) -> bytes:
+        """The JSON array of ``instances`` as full objects."""
+        entries = self._entries
+        parts = []
+        for instance in instances:
+            key = (namespace, instance.id)
+            cached = entries.get(key)
+            if cached is None or (cached[0] is not instance and cached[0] != instance):
+                cached = (
+                    instance,
+                    bytes(memoryview(orjson.dumps(instance_members(instance)))),
+                )
+                entries[key] = cached
+            parts.append(cached[1])
+        if len(entries) > self._max_entries:
+            entries.clear()  # crude but bounded; the next render refills it
+        return b"[" + b",".join(parts) + b"]"

@@ -9,6 +9,9 @@ from __future__ import annotations
 import enum
 import hashlib
 from dataclasses import dataclass
+from typing import Any
+
+import orjson
 
 #: Byte limits of spec §4.1, checked on every registration whatever the API.
 MAX_SERVICE_NAME_BYTES = 64
@@ -99,3 +102,12 @@ class Change:
     instance: ServiceInstance
     at_ns: int
     revision: int
+
+
+def stored_json(value: Any) -> bytes:
+    """Compact JSON text of ``value`` sized for keeping.
+
+    orjson's result holds on to its whole write buffer (4 KB for a 16-byte text);
+    anything a store keeps gets an exact-size copy.
+    """
+    return bytes(memoryview(orjson.dumps(value)))

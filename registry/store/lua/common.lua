@@ -27,8 +27,14 @@ local function schedule(id, status, ttl, now_ms)
   end
 end
 
-local function bump(service)
-  local rev = redis.call('INCR', K_REV)
+-- Revisions are max(previous + 1, now in microseconds): they never go back, not
+-- even when Redis loses data or fails over to a replica that lagged, so a cache
+-- keyed on them cannot serve a body from before the loss.
+local function bump(service, now_us)
+  local rev = (tonumber(redis.call('GET', K_REV)) or 0) + 1
+  if rev < now_us then rev = now_us end
+  rev = string.format('%.0f', rev)
+  redis.call('SET', K_REV, rev)
   redis.call('HSET', K_SREV, service, rev)
   return rev
 end
@@ -48,6 +54,7 @@ local function journal(kind, id, live, ext, static, rev, now_ms, retention_ms)
 end
 
 local function remove(id, now_ms, retention_ms)
+  local now_us = now_ms * 1000
   local static = redis.call('HGET', K_INST, id)
   if not static then return nil end
   local live = redis.call('HGET', K_LIVE, id)
@@ -61,7 +68,7 @@ local function remove(id, now_ms, retention_ms)
   if redis.call('HINCRBY', K_SVCS, service, -1) <= 0 then
     redis.call('HDEL', K_SVCS, service)
   end
-  local rev = bump(service)
+  local rev = bump(service, now_us)
   journal('REMOVED', id, live, ext, static, rev, now_ms, retention_ms)
   return {static, live, ext or false}
 end

@@ -17,6 +17,6 @@ if not existed then
   redis.call('ZADD', K_IDX, 0, service .. '\0' .. id)
   redis.call('HINCRBY', K_SVCS, service, 1)
 end
-local rev = bump(service)
+local rev = bump(service, tonumber(string.sub(now_ns, 1, -4)))
 journal('REGISTERED', id, live, ext ~= '' and ext or nil, static, rev, now_ms, retention_ms)
 return {static, live, ext}

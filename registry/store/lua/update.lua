@@ -11,7 +11,7 @@ live = now_ns .. '|' .. ttl .. '|' .. status .. '|' .. service
 redis.call('HSET', K_LIVE, id, live)
 if new_ext ~= '' then redis.call('HSET', K_EXT, id, new_ext) end
 schedule(id, status, ttl, now_ms)
-local rev = bump(service)
+local rev = bump(service, tonumber(string.sub(now_ns, 1, -4)))
 local static = redis.call('HGET', K_INST, id)
 local ext = redis.call('HGET', K_EXT, id)
 if new_status ~= '' then
