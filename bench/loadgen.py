@@ -9,6 +9,7 @@ test, and client and server share the same two cores here.
 from __future__ import annotations
 
 import asyncio
+import resource
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -23,6 +24,10 @@ class LoadResult:
     seconds: float
     latencies: list[float]
     statuses: dict[int, int]
+    #: Connections that failed (refused, reset, malformed response).
+    errors: int = 0
+    #: CPU seconds this process spent generating the load.
+    client_cpu: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -33,7 +38,7 @@ class LoadResult:
         if not self.latencies:
             return 0.0
         ordered = sorted(self.latencies)
-        index = min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))
+        index = min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))
         return ordered[index] * 1000
 
     def summary(self) -> str:
@@ -90,20 +95,32 @@ async def _worker(
     deadline: float,
     latencies: list[float],
     statuses: dict[int, int],
-) -> None:
-    reader, writer = await asyncio.open_connection(host, port)
+) -> int:
+    """Run one connection; return 1 if it failed, else 0."""
+    try:
+        reader, writer = await asyncio.open_connection(host, port)
+    except OSError:
+        return 1
     try:
         while time.perf_counter() < deadline:
             request = next_request()
             if request is None:
-                return
+                return 0
             started = time.perf_counter()
             writer.write(request)
             status = await _read_response(reader)
             latencies.append(time.perf_counter() - started)
             statuses[status] = statuses.get(status, 0) + 1
+    except (OSError, ValueError, asyncio.IncompleteReadError):
+        return 1
     finally:
         writer.close()
+    return 0
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 async def _run(
@@ -115,16 +132,22 @@ async def _run(
 ) -> LoadResult:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
+    cpu = _cpu_seconds()
     started = time.perf_counter()
     deadline = started + seconds
-    await asyncio.gather(
+    failures = await asyncio.gather(
         *(
             _worker(host, port, next_request, deadline, latencies, statuses)
             for _ in range(concurrency)
         )
     )
     return LoadResult(
-        len(latencies), time.perf_counter() - started, latencies, statuses
+        len(latencies),
+        time.perf_counter() - started,
+        latencies,
+        statuses,
+        errors=sum(failures),
+        client_cpu=_cpu_seconds() - cpu,
     )
 
 

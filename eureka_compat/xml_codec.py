@@ -25,10 +25,12 @@ and post::
   Rendering never fails: a key that is no XML name even after escaping (leading
   digit, space, ``:``, ...) is skipped, and so is any other unrenderable name;
   characters XML 1.0 cannot carry (controls, lone surrogates) are dropped.
-* Output is compact UTF-8 without an XML declaration, as XStream writes it.
+* Output is UTF-8 without an XML declaration and without indentation (no
+  client reads whitespace; it keeps the cached registry small).
 * Parsing gives every leaf back as a string with XML whitespace stripped,
   attributes as ``"@name"``, an element with attributes and text as
-  ``{"$": text, "@attr": ...}``, repeated elements as lists, ``application``
+  ``{"$": text, "@attr": ...}``, repeated elements as lists (also in
+  metadata: the caller validates values), ``application``
   and ``instance`` always as lists below the root, an empty element as ``""``
   (``{}`` for the object-shaped elements in ``_OBJECT_ELEMENTS``).  Bodies over
   1 MiB, malformed XML, DTDs (hence entity declarations and external entities),
