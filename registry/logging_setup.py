@@ -74,6 +74,13 @@ def configure_logging(level: str, fmt: str, stream: TextIO | None = None) -> Non
             old.close()  # ours; other owners close their own handlers
     root.addHandler(handler)
     root.setLevel(number)
+    # The logging HOWTO's optimisations: no record carries the caller's source
+    # line (found by walking the stack) or thread/process names, which no format
+    # here prints. The access log writes one record per request.
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     # Django logs every 4xx as a warning; the access log already has one line per
     # request, so keep only its 5xx reports (with their tracebacks).
     logging.getLogger("django.request").setLevel(max(number, logging.ERROR))
