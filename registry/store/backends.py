@@ -73,7 +73,10 @@ class RedisBackend:
         with translated_errors():
             namespaces = self._client.smembers(NAMESPACES_KEY)
         return sum(
-            self.new_catalog(namespace.decode()).expire() for namespace in namespaces
+            RedisCatalog(
+                self._client, self._scripts, name.decode(), self._clock, announce=False
+            ).expire()
+            for name in namespaces
         )
 
     def health(self) -> tuple[bool, dict[str, Any]]:

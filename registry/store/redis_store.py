@@ -94,6 +94,7 @@ class RedisCatalog(Catalog):
         clock: Clock,
         capacity: int = -1,
         retention_ns: int = CHANGE_RETENTION_NS,
+        announce: bool = True,
     ) -> None:
         self._client = client
         self._scripts = scripts
@@ -101,8 +102,9 @@ class RedisCatalog(Catalog):
         self._clock = clock
         self._capacity = capacity
         self._retention_ms = retention_ns // 1_000_000
-        with translated_errors():
-            client.sadd(NAMESPACES_KEY, namespace)
+        if announce:  # list the namespace for every process's expiry sweep
+            with translated_errors():
+                client.sadd(NAMESPACES_KEY, namespace)
 
     # -- revisions ------------------------------------------------------------
 

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
+from registry.config import RegistryConfig
+from registry.store.backends import RedisBackend
+from registry.store.catalog_map import CatalogMap
 from registry.store.clock import ManualClock
-from registry.store.errors import CapacityExceededError, InstanceNotFoundError
+from registry.store.errors import (
+    CapacityExceededError,
+    InstanceNotFoundError,
+    StoreUnavailableError,
+)
+from registry.store.redis_connection import connect
 from registry.store.redis_store import RedisCatalog, RedisScripts, namespace_keys
+from tests.support.redis_server import RedisServer
 
 from .test_contract import registration
 
@@ -130,3 +140,38 @@ def test_revisions_never_go_back_even_when_redis_loses_data(redis_client, clock)
     catalog_for(redis_client, "lossy", clock).register(registration("s", "new"))
     assert catalog.revision > before
     assert catalog.service_revision("s") > before
+
+
+def test_the_sweep_covers_namespaces_this_process_never_saw(
+    redis_server, redis_client, clock
+):
+    catalog_for(redis_client, "elsewhere", clock).register(registration(ttl=10))
+    backend = RedisBackend(redis_server.client(), clock, -1, redis_server.address)
+    clock.advance(10.5)
+    assert backend.expire_all(CatalogMap(backend.new_catalog)) == 1
+    assert catalog_for(redis_client, "elsewhere", clock).list_instances() == []
+
+
+def test_unreachable_redis_is_unavailable_not_an_error(clock):
+    server = RedisServer().start()
+    config = RegistryConfig(
+        store="redis", store_address=server.address, store_timeout=1.0
+    )
+    backend = RedisBackend(connect(config), clock, -1, server.address)
+    catalog = backend.new_catalog("ns")
+    catalog.register(registration())
+    server.stop()
+    try:
+        started = time.monotonic()
+        assert backend.health()[0] is False
+        assert "Redis unreachable" in backend.health()[1]["message"]
+        with pytest.raises(StoreUnavailableError):
+            catalog.list_instances()
+        with pytest.raises(StoreUnavailableError):
+            catalog.register(registration("other"))
+        assert time.monotonic() - started < 1.5  # refused connections fail fast
+    finally:
+        server.start()
+    assert backend.health() == (True, {"store": "redis", "address": server.address})
+    assert catalog.list_instances() == []  # no persistence in this server: data gone
+    server.stop()
