@@ -90,7 +90,9 @@ def parse_registration(
         if missing:
             raise EurekaRegistrationError(f"Missing {name}")
     if app != path_app.upper():
-        raise EurekaRegistrationError("Mismatched appName, expecting {} but was {}")
+        raise EurekaRegistrationError(
+            f"Mismatched appName, expecting {path_app.upper()} but was {app}"
+        )
     if not isinstance(data_center, Mapping):
         raise EurekaRegistrationError("Missing dataCenterInfo")
     if not _text(data_center.get("name")):
@@ -138,7 +140,7 @@ def parse_registration(
         status=status,
         ttl=clamp_ttl(duration),
         metadata=stored_json(metadata) if metadata else None,
-        tags=_tags(metadata),
+        tags=tags_of(metadata),
         extension=stored_json(extension),
     )
     return EurekaRegistration(registration, last_dirty)
@@ -204,6 +206,14 @@ def vip_addresses(instance: ServiceInstance, secure: bool) -> list[str]:
         return [instance.service_name]
     value = extension.get("secureVipAddress" if secure else "vipAddress", "")
     return [vip for vip in str(value).split(",") if vip]
+
+
+def merged_metadata(metadata: bytes | None, updates: Mapping[str, str]) -> bytes:
+    """Native metadata with ``updates`` merged in (``PUT .../metadata``): other
+    members keep their JSON types; metadata that is not an object is replaced."""
+    current = orjson.loads(metadata) if metadata else {}
+    merged = {**(current if isinstance(current, dict) else {}), **updates}
+    return stored_json(merged)
 
 
 def eureka_metadata(metadata: bytes | None) -> dict[str, str]:
@@ -306,7 +316,7 @@ def _metadata(value: Any) -> dict[str, str]:
     }
 
 
-def _tags(metadata: Mapping[str, str]) -> tuple[str, ...]:
+def tags_of(metadata: Mapping[str, str]) -> tuple[str, ...]:
     """Spec §6.3.1 step 3: ``amalgam8.tags`` split on ``,`` or ``;``."""
     text = metadata.get(TAGS_METADATA_KEY, "").strip()
     if not text:

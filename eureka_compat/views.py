@@ -25,12 +25,14 @@ from eureka_compat.formats import (
     response_media_type,
 )
 from eureka_compat.instances import (
+    TAGS_METADATA_KEY,
     EurekaRegistrationError,
     app_name,
-    eureka_metadata,
     last_dirty_ms,
+    merged_metadata,
     parse_registration,
     store_id,
+    tags_of,
     vip_addresses,
     with_status_override,
 )
@@ -45,7 +47,7 @@ from registry.store.errors import (
     FieldTooLongError,
     InstanceNotFoundError,
 )
-from registry.store.records import InstanceRegistration, ServiceInstance, stored_json
+from registry.store.records import InstanceRegistration, ServiceInstance
 
 if TYPE_CHECKING:
     from rest_framework.permissions import _PermissionClass
@@ -90,7 +92,9 @@ class EurekaView(APIView):
 
     def document(self, build: Callable[[], dict[str, Any]]) -> HttpResponse:
         media_type = self.media_type()
-        return HttpResponse(encode(build(), media_type), content_type=media_type)
+        return _varying(
+            HttpResponse(encode(build(), media_type), content_type=media_type)
+        )
 
     def cached_document(
         self, kind: str, arg: str, catalog: Catalog, build: Callable[[], dict[str, Any]]
@@ -128,12 +132,22 @@ def not_found() -> RegistryError:
     return RegistryError(404, "")
 
 
+def registered() -> HttpResponse:
+    return HttpResponse(status=204, content_type="application/json")
+
+
+def _varying(response: HttpResponse) -> HttpResponse:
+    """Documents depend on ``Accept`` (JSON or XML): caches must know."""
+    response["Vary"] = "Accept"
+    return response
+
+
 def ok() -> HttpResponse:
     return HttpResponse(status=200, content_type="application/json")
 
 
 def _cached(entry: CachedBody, media_type: str) -> HttpResponse:
-    response = HttpResponse(entry.body, content_type=media_type)
+    response = _varying(HttpResponse(entry.body, content_type=media_type))
     response["ETag"] = entry.etag
     response.cached_body = entry  # type: ignore[attr-defined]
     return response
@@ -222,14 +236,14 @@ class ApplicationView(EurekaView):
         existing = _lookup(catalog)(parsed.registration.id)
         if existing is not None and last_dirty_ms(existing) > parsed.last_dirty_ms:
             catalog.renew(existing.id)  # the stored copy is newer: keep it
-            return HttpResponse(status=204)
+            return registered()
         try:
             catalog.register(parsed.registration)
         except FieldTooLongError as err:
             return bad_registration(f"{err.field} exceeded {err.limit} bytes")
         except CapacityExceededError as err:
             raise RegistryError(403, "") from err
-        return HttpResponse(status=204)
+        return registered()
 
 
 def bad_registration(reason: str) -> HttpResponse:
@@ -329,8 +343,10 @@ class MetadataView(EurekaView):
         self, request: Request, app: str, instance_id: str, token: str = ""
     ) -> HttpResponse:
         record = self.find(app, instance_id)
-        metadata = eureka_metadata(record.metadata)
-        metadata.update(request.query_params.dict())
+        updates = request.query_params.dict()
+        tags = record.tags
+        if TAGS_METADATA_KEY in updates:
+            tags = tags_of(updates)
         try:
             self.catalog().register(
                 InstanceRegistration(
@@ -339,8 +355,8 @@ class MetadataView(EurekaView):
                     endpoint=record.endpoint,
                     status=record.status,
                     ttl=record.ttl,
-                    metadata=stored_json(metadata) if metadata else None,
-                    tags=record.tags,
+                    metadata=merged_metadata(record.metadata, updates),
+                    tags=tags,
                     extension=record.extension,
                 )
             )
@@ -357,12 +373,11 @@ class InstanceByIdView(EurekaView):
 
     def get(self, request: Request, instance_id: str, token: str = "") -> HttpResponse:
         catalog = self.catalog()
-        suffix = f":{instance_id}"
         found = next(
             (
                 record
                 for record in catalog.list_instances()
-                if record.id == instance_id or record.id.endswith(suffix)
+                if record.id in (instance_id, store_id(app_name(record), instance_id))
             ),
             None,
         )

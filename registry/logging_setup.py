@@ -77,7 +77,7 @@ def configure_logging(level: str, fmt: str, stream: TextIO | None = None) -> Non
     # The logging HOWTO's optimisations: no record carries the caller's source
     # line (found by walking the stack) or thread/process names, which no format
     # here prints. The access log writes one record per request.
-    logging._srcfile = None  # type: ignore[attr-defined]
+    logging._srcfile = None
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False

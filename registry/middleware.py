@@ -70,7 +70,8 @@ class RegistryMiddleware:
             response["Content-Length"] = str(len(response.content))
         response["REQUEST_ID"] = request_id
         response["X-Request-Id"] = request_id
-        response["Vary"] = "Accept-Encoding"
+        vary = response.get("Vary")
+        response["Vary"] = f"{vary}, Accept-Encoding" if vary else "Accept-Encoding"
         if access_log.isEnabledFor(logging.INFO):
             _log_access(request, response, request_id, started)
         return response

@@ -12,6 +12,7 @@ import functools
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
+from xml.etree import ElementTree
 
 import orjson
 import pytest
@@ -21,6 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
+from eureka_compat.xml_codec import render_xml
 from registry.api.errors import (
     INTERNAL_SERVER_ERROR,
     METHOD_NOT_ALLOWED,
@@ -61,11 +63,15 @@ from registry.store.records import (
     MAX_METADATA_BYTES,
     MAX_SERVICE_NAME_BYTES,
 )
+from tests.eureka.helpers import eureka_instance
 
 HOST = "registry.example.com:8080"
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 SIDECAR_PREFIX = "/static/drf_spectacular_sidecar/"
 SECURITY: list[dict[str, list[str]]] = [{BEARER_SCHEME_NAME: []}, {}]
+#: The Eureka API's routes are served under each of these.
+EUREKA_BASES = ("/eureka/v2/", "/eureka/", "/api/eureka/{token}/v2/")
+EUREKA_PREFIXES = ("/eureka/", "/api/eureka/")
 
 
 @pytest.fixture
@@ -103,8 +109,11 @@ def schema() -> dict[str, Any]:
 
 
 def _openapi_path(pattern: Any) -> str:
-    """``^instances/(?P<instance_id>[^/]+)$`` / ``<int:pk>`` -> ``{instance_id}``."""
-    text = str(pattern).removeprefix("^").removesuffix("$")
+    """``^instances/(?P<instance_id>[^/]+)$`` / ``<int:pk>`` -> ``{instance_id}``.
+
+    An optional trailing slash (Eureka's ``^apps/?$``) is documented as ``apps/``.
+    """
+    text = str(pattern).removeprefix("^").removesuffix("$").replace("/?", "/")
     text = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", text)
     return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", text)
 
@@ -122,8 +131,16 @@ def _routes() -> Iterator[tuple[str, Any]]:
     yield from walk(get_resolver().url_patterns, "/")
 
 
-def _in_scope(path: str) -> bool:
+def _is_native(path: str) -> bool:
     return path in ("/", "/uptime") or path.startswith("/api/v1/")
+
+
+def _is_eureka(path: str) -> bool:
+    return path.startswith(EUREKA_PREFIXES)
+
+
+def _in_scope(path: str) -> bool:
+    return _is_native(path) or _is_eureka(path)
 
 
 def _allowed_methods(callback: Any) -> set[str]:
@@ -190,6 +207,9 @@ def test_schema_is_valid_openapi(schema):
 
 def test_every_route_is_documented_with_exactly_the_methods_it_serves(schema):
     assert {"/", "/uptime", "/api/v1/services", "/api/v1/instances"} <= set(routes())
+    assert {base + route for base in EUREKA_BASES for route, _ in EUREKA_ANSWERS} == {
+        path for path in routes() if _is_eureka(path)
+    }
     documented = {
         path: {method.upper() for method in item}
         for path, item in schema["paths"].items()
@@ -201,7 +221,8 @@ def test_every_route_is_documented_with_exactly_the_methods_it_serves(schema):
 
 def test_the_methods_derived_from_the_views_are_what_the_server_serves(api):
     for path, callback in routes().items():
-        url = re.sub(r"\{\w+\}", "x", path)
+        # The path token must name a namespace, or every method is a 401.
+        url = re.sub(r"\{\w+\}", "x", path.replace("{token}", "default"))
         live = {
             method
             for method in HTTP_METHODS
@@ -212,6 +233,9 @@ def test_the_methods_derived_from_the_views_are_what_the_server_serves(api):
 
 def test_every_operation_documents_its_errors_and_auth(schema):
     for path, method, operation in _operations(schema):
+        if _is_eureka(path):
+            check_eureka_operation(path, method, operation)
+            continue
         responses = operation["responses"]
         context = f"{method.upper()} {path}"
         assert {"405", "415", "500"} <= set(responses), context
@@ -230,6 +254,69 @@ def test_every_operation_documents_its_errors_and_auth(schema):
         else:
             assert "security" not in operation, context
             assert "401" not in responses, context
+
+
+#: What every Eureka operation may answer, always with an empty body.
+EUREKA_COMMON = {"301", "401", "405", "500", "503"}
+#: The other statuses of each Eureka operation (route below a base, method).
+EUREKA_ANSWERS = {
+    ("apps/", "get"): {"200", "304"},
+    ("apps/delta/", "get"): {"200", "304"},
+    ("apps/{app}", "get"): {"200", "304", "404"},
+    ("apps/{app}", "post"): {"204", "400", "403", "415"},
+    ("apps/{app}/{instance_id}", "get"): {"200", "304", "404"},
+    ("apps/{app}/{instance_id}", "put"): {"200", "404"},
+    ("apps/{app}/{instance_id}", "delete"): {"200", "404"},
+    ("apps/{app}/{instance_id}/status", "put"): {"200", "400", "404"},
+    ("apps/{app}/{instance_id}/status", "delete"): {"200", "404"},
+    ("apps/{app}/{instance_id}/metadata", "put"): {"200", "400", "404"},
+    ("instances/{instance_id}", "get"): {"200", "304", "404"},
+    ("vips/{vip}", "get"): {"200", "304"},
+    ("svips/{vip}", "get"): {"200", "304"},
+}
+EUREKA_DOCUMENTS = {"application/json", "application/xml"}
+
+
+def _eureka_route(path: str) -> str:
+    base = next(base for base in EUREKA_BASES if path.startswith(base))
+    return path.removeprefix(base)
+
+
+def check_eureka_operation(path: str, method: str, operation: dict[str, Any]) -> None:
+    """Eureka operations: their own statuses, empty error bodies (except the
+    registration's ``text/plain`` 400), documents in JSON and XML."""
+    context = f"{method.upper()} {path}"
+    responses = operation["responses"]
+    expected = EUREKA_COMMON | EUREKA_ANSWERS[_eureka_route(path), method]
+    assert set(responses) == expected, context
+    assert operation["tags"] == ["eureka"], context
+    assert operation["security"] == SECURITY, context
+    for code, response in responses.items():
+        assert {"REQUEST_ID", "X-Request-Id"} <= set(response["headers"]), context
+        if code == "200" and method == "get":
+            assert set(response["content"]) == EUREKA_DOCUMENTS, context
+        elif code == "400" and method == "post":
+            assert set(response["content"]) == {"text/plain"}, context
+        else:
+            assert "content" not in response, f"{context} {code}: not empty"
+    if method == "get":
+        assert {"ETag"} <= set(responses["304"]["headers"]), context
+        assert {"ETag"} <= set(responses["200"]["headers"]), context
+    if method == "post":
+        assert set(operation["requestBody"]["content"]) == EUREKA_DOCUMENTS
+    assert "WWW-Authenticate" in responses["401"]["headers"], context
+    assert "Allow" in responses["405"]["headers"], context
+    assert "Location" in responses["301"]["headers"], context
+
+
+def test_eureka_operation_ids_name_their_base(schema):
+    ids = [operation["operationId"] for _, _, operation in _operations(schema)]
+    assert len(ids) == len(set(ids))
+    for path, _, operation in _operations(schema):
+        if path.startswith("/api/eureka/"):
+            assert operation["operationId"].startswith("eurekaToken"), path
+        elif path.startswith("/eureka/v2/"):
+            assert operation["operationId"].startswith("eurekaV2"), path
 
 
 def test_bearer_scheme_explains_every_auth_mode(schema):
@@ -331,7 +418,7 @@ def test_documented_error_texts_are_the_views_texts(schema):
             if _is_error(response)
         }
         for path, method, operation in _operations(schema)
-        if _in_scope(path)
+        if _is_native(path)
     }
     assert documented == DOCUMENTED_ERRORS
 
@@ -461,6 +548,134 @@ def test_every_answer_in_a_session_is_documented(schema, api, make_registry):
     redirect = call("GET", SERVICES)
     assert redirect.status_code == 301
     assert redirect["Location"] == f"https://{HOST}{SERVICES}"
+
+
+def _closed(node: Any) -> Any:
+    """``node`` with no members beyond the documented ones (strict Eureka readers
+    reject unknown members)."""
+    if isinstance(node, list):
+        return [_closed(value) for value in node]
+    if not isinstance(node, dict):
+        return node
+    closed = {key: _closed(value) for key, value in node.items()}
+    if "properties" in node:
+        closed.setdefault("additionalProperties", False)
+    return closed
+
+
+def check_eureka_documented(
+    schema: dict[str, Any], path: str, method: str, response: Any
+) -> None:
+    """``response`` is documented for the Eureka operation: status, headers, media
+    type, and (JSON) body."""
+    context = f"{method} {path} -> {response.status_code}"
+    operations = schema["paths"][path]
+    operation = operations.get(method.lower())
+    if operation is None:
+        assert response.status_code == 405, context
+        operation = next(iter(operations.values()))
+    documented = operation["responses"].get(str(response.status_code))
+    assert documented is not None, f"{context}: status not documented"
+    for header in documented.get("headers", {}):
+        if header != "Content-Encoding":  # only for large bodies
+            assert response.has_header(header), f"{context}: no {header}"
+    content = documented.get("content")
+    if content is None:
+        assert response.content == b"", context
+        return
+    media_type = response["Content-Type"].partition(";")[0]
+    assert media_type in content, context
+    if media_type == "application/json":
+        body_schema = _closed(_resolve(schema, content[media_type]["schema"]))
+        OAS30Validator(body_schema).validate(orjson.loads(response.content))
+    elif media_type == "application/xml":
+        ElementTree.fromstring(response.content)
+    else:
+        assert response.content, context
+
+
+def test_every_eureka_answer_in_a_session_is_documented(schema, api, make_registry):
+    base = "/eureka/v2/"
+
+    def call(method: str, route: str, url: str = "", **kwargs: Any) -> int:
+        path = base + route
+        response = api.generic(method, base + (url or route), **kwargs)
+        check_eureka_documented(schema, path, method, response)
+        return response.status_code
+
+    document = eureka_instance()
+    instance_id = document["instance"]["instanceId"]
+    one = f"apps/DEMO-APP/{instance_id}"
+    xml = eureka_instance(host="10.0.0.2")
+    assert call("POST", "apps/{app}", "apps/demo-app", **_json(document)) == 204
+    assert (
+        call(
+            "POST",
+            "apps/{app}",
+            "apps/DEMO-APP",
+            data=render_xml(xml),
+            content_type="application/xml",
+        )
+        == 204
+    )
+    for body in (eureka_instance(hostName=""), b"{", b"<instance>"):
+        data = body if isinstance(body, bytes) else orjson.dumps(body)
+        kwargs = {"data": data, "content_type": "application/json"}
+        assert call("POST", "apps/{app}", "apps/DEMO-APP", **kwargs) == 400
+    form = {"data": b"a=1", "content_type": "application/x-www-form-urlencoded"}
+    assert call("POST", "apps/{app}", "apps/DEMO-APP", **form) == 415
+
+    for accept in ({"HTTP_ACCEPT": "application/json"}, {}):
+        for url in ("apps", "apps/"):
+            assert call("GET", "apps/", url, **accept) == 200
+        assert call("GET", "apps/delta/", "apps/delta", **accept) == 200
+        assert call("GET", "apps/{app}", "apps/demo-app", **accept) == 200
+        assert call("GET", "apps/{app}/{instance_id}", one, **accept) == 200
+        by_id = f"instances/{instance_id}"
+        assert call("GET", "instances/{instance_id}", by_id, **accept) == 200
+        assert call("GET", "vips/{vip}", "vips/demo-app", **accept) == 200
+        assert call("GET", "svips/{vip}", "svips/nothing", **accept) == 200
+    etag = api.get(base + "apps/", HTTP_ACCEPT="application/json")["ETag"]
+    assert (
+        call("GET", "apps/", HTTP_ACCEPT="application/json", HTTP_IF_NONE_MATCH=etag)
+        == 304
+    )
+    assert call("GET", "apps/{app}", "apps/NOPE") == 404
+    assert call("GET", "apps/{app}/{instance_id}", "apps/DEMO-APP/nope") == 404
+    assert call("GET", "instances/{instance_id}", "instances/nope") == 404
+
+    status = f"{one}/status"
+    assert call("PUT", "apps/{app}/{instance_id}", one) == 200
+    assert call("PUT", "apps/{app}/{instance_id}", "apps/DEMO-APP/nope") == 404
+    assert call("PUT", "apps/{app}/{instance_id}/status", f"{status}?value=DOWN") == 200
+    assert call("PUT", "apps/{app}/{instance_id}/status", f"{status}?value=x") == 400
+    assert (
+        call("PUT", "apps/{app}/{instance_id}/status", "apps/A/b/status?value=UP")
+        == 404
+    )
+    assert call("DELETE", "apps/{app}/{instance_id}/status", status) == 200
+    assert call("DELETE", "apps/{app}/{instance_id}/status", "apps/A/b/status") == 404
+    assert call("PUT", "apps/{app}/{instance_id}", one) == 404  # status UNKNOWN now
+    metadata = f"{one}/metadata"
+    assert call("PUT", "apps/{app}/{instance_id}/metadata", f"{metadata}?zone=a") == 200
+    too_long = f"{metadata}?big={'x' * 1100}"
+    assert call("PUT", "apps/{app}/{instance_id}/metadata", too_long) == 400
+    assert call("PUT", "apps/{app}/{instance_id}/metadata", "apps/A/b/metadata") == 404
+    assert call("DELETE", "apps/{app}/{instance_id}", one) == 200
+    assert call("DELETE", "apps/{app}/{instance_id}", one) == 404
+    assert call("PATCH", "apps/") == 405
+    assert call("HEAD", "apps/{app}", "apps/DEMO-APP") == 405
+
+    base = "/api/eureka/{token}/v2/"
+    response = api.get("/api/eureka/nobody/v2/apps")
+    check_eureka_documented(schema, base + "apps/", "GET", response)
+    assert response.status_code == 401
+    base = "/eureka/"
+    assert call("GET", "apps/") == 200
+    make_registry(namespace_capacity=0)
+    assert call("POST", "apps/{app}", "apps/DEMO-APP", **_json(document)) == 403
+    make_registry(require_https=True)
+    assert call("GET", "apps/") == 301
 
 
 # --- the browser UI works offline -------------------------------------------------

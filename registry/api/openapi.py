@@ -974,14 +974,17 @@ def uptime_docs(view: View) -> View:
 
 COMMON_BEHAVIOUR = f"""
 
-### Conventions
+### Conventions of the native API (`/api/v1`, `/`, `/uptime`)
+
+The Eureka routes (tag `eureka`) follow Eureka's own conventions instead: empty
+error bodies, JSON or XML bodies. Their operations say so.
 
 * **Errors**: every error body is `{{"Error": "<message>"}}` (capital `E`), with
   `Content-Type: application/json; charset=utf-8`. A path that matches no route →
   404 `{NOT_FOUND}` (paths are exact: no trailing-slash variants); a known path with
   another method → 405 `{METHOD_NOT_ALLOWED}` with `Allow`.
 * **Requests with a body** must be `Content-Type: application/json` (charset UTF-8)
-  → else 415 `{UNSUPPORTED_MEDIA_TYPE}`, on every path.
+  → else 415 `{UNSUPPORTED_MEDIA_TYPE}`, on every path outside the Eureka API.
 * **Namespaces**: `/api/v1` operations act in the namespace selected by the bearer
   token (see the `bearerAuth` scheme); namespaces are isolated from each other.
 * **Caching**: every successful GET carries a weak `ETag`; send it in `If-None-Match`
@@ -990,8 +993,8 @@ COMMON_BEHAVIOUR = f"""
   `Accept-Encoding` allows it (q-values honoured); `Vary: Accept-Encoding` always.
 * **Request ids**: every response carries `REQUEST_ID` and `X-Request-Id` (the
   client's own `X-Request-Id` when it sends a valid one).
-* **HTTPS**: with `require_https` on, `/api/` requests that did not arrive over HTTPS
-  (`X-Forwarded-Proto: https` counts) are redirected (301).
+* **HTTPS**: with `require_https` on, `/api/` and `/eureka/` requests that did not
+  arrive over HTTPS (`X-Forwarded-Proto: https` counts) are redirected (301).
 """
 
 

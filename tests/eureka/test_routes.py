@@ -340,3 +340,43 @@ def test_trusted_namespaces_on_eureka(make_runtime, client):
         client.put(f"/api/eureka/tenant-c/v2/apps/DEMO-APP/{INSTANCE_ID}").status_code
         == 404
     )
+
+
+def test_mismatched_app_reason_names_both(client):
+    response = register(client, eureka_instance(app="OTHER"), app="DEMO-APP")
+    assert response.content == b"Mismatched appName, expecting DEMO-APP but was OTHER"
+
+
+def test_instance_by_id_matches_whole_ids_only(client, registered):
+    assert client.get(f"{BASE}/instances/demo-app:8080").status_code == 404
+    assert client.get(f"{BASE}/instances/{INSTANCE_ID}").status_code == 200
+
+
+def test_metadata_update_of_tags_and_of_native_metadata(client, registered, runtime):
+    client.put(f"{PATH}/metadata?amalgam8.tags=a;b")
+    assert runtime.catalogs.get("default").get_instance(
+        f"DEMO-APP:{INSTANCE_ID}"
+    ).tags == ("a", "b")
+    client.post(
+        "/api/v1/instances",
+        orjson.dumps(
+            {
+                "service_name": "n",
+                "endpoint": {"type": "tcp", "value": "h:1"},
+                "metadata": {"n": 1},
+            }
+        ),
+        content_type="application/json",
+    )
+    native_id = orjson.loads(client.get("/api/v1/instances?service_name=n").content)[
+        "instances"
+    ][0]["id"]
+    assert client.put(f"{BASE}/apps/N/{native_id}/metadata?zone=z").status_code == 200
+    record = runtime.catalogs.get("default").get_instance(native_id)
+    assert orjson.loads(record.metadata) == {"n": 1, "zone": "z"}
+
+
+def test_documents_vary_on_accept(client, registered):
+    response = client.get(f"{BASE}/apps", headers=JSON)
+    assert response["Vary"] == "Accept, Accept-Encoding"
+    assert register(client, eureka_instance())["Content-Type"] == "application/json"
