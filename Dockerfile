@@ -12,6 +12,7 @@ WORKDIR /app
 COPY pyproject.toml README.md manage.py ./
 COPY registry ./registry
 COPY registry_project ./registry_project
+COPY eureka_compat ./eureka_compat
 RUN pip install . \
     && useradd --system --uid 10001 --no-create-home registry
 
