@@ -28,6 +28,9 @@ access_log = logging.getLogger("registry.access")
 
 #: Bodies shorter than this are sent as they are even when gzip is acceptable.
 GZIP_MIN_BYTES = 256
+#: The largest request body accepted: registrations are a few kilobytes at most.
+MAX_BODY_BYTES = 1024 * 1024
+BODY_TOO_LARGE = f"Request body exceeded {MAX_BODY_BYTES} bytes"
 _VALID_REQUEST_ID = re.compile(r"[!-~]{1,200}")
 
 
@@ -66,7 +69,7 @@ class RegistryMiddleware:
         if request.method == "GET" and response.status_code == 200:
             response = _conditional(request, response)
         _negotiate_gzip(meta.get("HTTP_ACCEPT_ENCODING", ""), response)
-        if isinstance(response, HttpResponse):
+        if isinstance(response, HttpResponse) and response.status_code != 304:
             response["Content-Length"] = str(len(response.content))
         response["REQUEST_ID"] = request_id
         response["X-Request-Id"] = request_id
@@ -80,6 +83,9 @@ class RegistryMiddleware:
         meta = request.META
         path = request.path_info
         eureka = is_eureka_path(path)
+        too_large = _read_body_within_limit(request)
+        if too_large is not None:
+            return too_large if not eureka else HttpResponse(status=413)
         # Eureka reads XML too; its views check their own content types.
         if (
             not eureka
@@ -94,6 +100,29 @@ class RegistryMiddleware:
         ):
             return _https_redirect(request)
         return None
+
+
+def _read_body_within_limit(request: HttpRequest) -> HttpResponse | None:
+    """Refuse bodies over :data:`MAX_BODY_BYTES` (413), and read chunked ones.
+
+    Django only reads ``Content-Length`` bytes, so a chunked body would look
+    empty; it is read here (up to the limit) and handed to Django as the body.
+    """
+    meta = request.META
+    try:
+        length = int(meta.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > MAX_BODY_BYTES:
+        return error_response(413, BODY_TOO_LARGE)
+    chunked = "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if chunked and not meta.get("CONTENT_LENGTH"):
+        body = meta["wsgi.input"].read(MAX_BODY_BYTES + 1)
+        if len(body) > MAX_BODY_BYTES:
+            return error_response(413, BODY_TOO_LARGE)
+        request._body = body  # Django's cached body
+        meta["CONTENT_LENGTH"] = str(len(body))
+    return None
 
 
 def _has_body(meta: dict[str, str]) -> bool:
@@ -118,8 +147,10 @@ def _is_json(content_type: str) -> bool:
 
 
 def _https_redirect(request: HttpRequest) -> HttpResponse:
-    # get_full_path() re-escapes the decoded path, so the header stays a valid URL.
-    location = f"https://{request.META.get('HTTP_HOST', '')}{request.get_full_path()}"
+    # The URI exactly as the client sent it (gunicorn's RAW_URI) keeps every
+    # escape, %2F included; get_full_path() re-escapes the decoded path otherwise.
+    uri = request.META.get("RAW_URI") or request.get_full_path()
+    location = f"https://{request.META.get('HTTP_HOST', '')}{uri}"
     response = HttpResponse(status=301, content_type="application/json; charset=utf-8")
     response["Location"] = location
     return response

@@ -15,6 +15,8 @@ import os
 import sys
 from typing import Any
 
+from gunicorn.glogging import Logger
+
 from registry.config import ConfigError, config_from_environ
 from registry.logging_setup import configure_logging
 
@@ -43,16 +45,22 @@ _settings = os.environ.get("DJANGO_SETTINGS_MODULE", "registry_project.settings"
 raw_env = [f"DJANGO_SETTINGS_MODULE={_settings}"]
 
 
-def on_starting(server: Any) -> None:
-    """Route gunicorn's own log through the registry's format."""
-    configure_logging(_config.log_level, _config.log_format)
-    _adopt_gunicorn_logger()
+class RegistryGunicornLogger(Logger):  # type: ignore[misc]  # untyped gunicorn
+    """Gunicorn's own log lines in the registry's format, from the very first."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        configure_logging(_config.log_level, _config.log_format)
+        for logger in (self.error_log, self.access_log):
+            logger.handlers.clear()
+            logger.propagate = True
+
+
+logger_class = RegistryGunicornLogger
 
 
 def post_worker_init(worker: Any) -> None:
     """Start the worker's runtime (expiry sweep) once the process exists."""
-    configure_logging(_config.log_level, _config.log_format)
-    _adopt_gunicorn_logger()
     from registry.runtime import get_runtime
 
     get_runtime().start()
@@ -62,12 +70,3 @@ def worker_exit(server: Any, worker: Any) -> None:
     from registry.runtime import get_runtime
 
     get_runtime().stop()
-
-
-def _adopt_gunicorn_logger() -> None:
-    import logging
-
-    for name in ("gunicorn.error", "gunicorn.access"):
-        logger = logging.getLogger(name)
-        logger.handlers.clear()
-        logger.propagate = True

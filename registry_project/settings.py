@@ -34,6 +34,9 @@ TEMPLATES = [
 ]
 STATIC_URL = "/static/"
 USE_TZ = True
+# The middleware refuses bodies over 1 MiB with a JSON 413 before Django's own
+# check (HTML 400) could; keep Django's above it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 USE_I18N = False
 DEFAULT_CHARSET = "utf-8"
 # Logging is configured by registry.logging_setup from A8_LOG_LEVEL / A8_LOG_FORMAT.

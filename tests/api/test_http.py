@@ -275,3 +275,24 @@ def test_redirect_locations_stay_escaped(make_runtime, client, path, location):
 def test_successful_responses_carry_no_allow_header(client):
     for path in ("/", "/uptime", "/api/v1/services"):
         assert not client.get(path).has_header("Allow")
+
+
+def test_not_modified_has_no_content_length(client):
+    etag = client.get("/api/v1/services")["ETag"]
+    response = client.get("/api/v1/services", headers={"If-None-Match": etag})
+    assert response.status_code == 304
+    assert not response.has_header("Content-Length")
+
+
+def test_oversized_bodies_get_413_and_change_nothing(client, runtime):
+    body = (
+        b'{"service_name":"x","endpoint":{"type":"tcp","value":"v"},"pad":"'
+        + b"x" * (1024 * 1024)
+        + b'"}'
+    )
+    response = client.post("/api/v1/instances", body, content_type="application/json")
+    assert response.status_code == 413
+    assert error(response) == "Request body exceeded 1048576 bytes"
+    assert runtime.catalogs.get("default").list_instances() == []
+    eureka = client.post("/eureka/v2/apps/X", body, content_type="application/json")
+    assert (eureka.status_code, eureka.content) == (413, b"")
