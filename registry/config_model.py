@@ -1,0 +1,121 @@
+"""The registry's configuration values and the errors of reading them.
+
+See :mod:`registry.config` for how flags and ``A8_*`` variables become a
+:class:`RegistryConfig`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Final
+
+from registry import goflags
+
+VERSION: Final = "0.1.0"
+PROGRAM: Final = "a8registry"
+
+
+class ConfigError(Exception):
+    """One bad setting.
+
+    ``setting`` is the flag name (``"min_ttl"``), ``value`` the text that was given
+    (secrets are masked) and ``reason`` what is wrong. ``str(err)`` is one line.
+    """
+
+    def __init__(self, setting: str, value: str, reason: str) -> None:
+        super().__init__(setting, value, reason)
+        self.setting = setting
+        self.value = value
+        self.reason = reason
+
+    def __str__(self) -> str:
+        from registry.config_table import BY_NAME  # the table needs this module
+
+        shown = goflags.quote(self.value)
+        spec = BY_NAME.get(self.setting)
+        if spec is not None:
+            where = f"{spec.env} / --{spec.name}"
+            return f"invalid value {shown} for {spec.name} ({where}): {self.reason}"
+        if self.setting:
+            return f"invalid flag {shown}: {self.reason}"
+        return f"invalid argument {shown}: {self.reason}"
+
+
+class HelpRequested(Exception):
+    """``--help`` or ``-h`` was given; ``text`` is the usage text to print."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+class VersionRequested(Exception):
+    """``--version`` or ``-v`` was given; ``text`` is the line to print."""
+
+    def __init__(self, version: str = VERSION) -> None:
+        super().__init__(version)
+        self.version = version
+        self.text = f"{PROGRAM} {version}"
+
+
+@dataclass(frozen=True)
+class RegistryConfig:
+    """The validated configuration. Durations are seconds (TTLs whole seconds)."""
+
+    log_level: str = "info"
+    log_format: str = "text"
+    auth_mode: tuple[str, ...] = ()
+    jwt_secret: str = ""
+    require_https: bool = False
+    api_host: str = "0.0.0.0"
+    api_port: int = 8080
+    replication_port: int = 6100
+    replication: bool = False
+    sync_timeout: float = 30.0
+    cluster_dir: str = "/tmp/sd-cluster"
+    cluster_size: int = 0
+    default_ttl: int = 30
+    max_ttl: int = 600
+    min_ttl: int = 10
+    namespace_capacity: int = -1
+    k8s_url: str = ""
+    k8s_token: str = ""
+    eureka_url: tuple[str, ...] = ()
+    fs_catalog: str = ""
+    store: str = "inmem"
+    store_address: str = ""
+    store_password: str = ""
+    store_sentinels: tuple[str, ...] = ()
+    store_sentinel_master: str = "mymaster"
+    store_cluster: bool = False
+    store_timeout: float = 2.0
+    workers: int = 0
+    threads: int = 2
+
+    def worker_processes(self) -> int:
+        """Gunicorn worker processes: ``workers``, or by store when 0 (auto).
+
+        The in-memory store lives in one process; on Redis every process is
+        stateless, so use every core (at least two).
+        """
+        if self.workers:
+            return self.workers
+        return 1 if self.store == "inmem" else max(2, os.cpu_count() or 2)
+
+    def ttl_clamp(self, requested: int) -> int:
+        """The TTL to grant for ``requested`` seconds (spec §4.4).
+
+        0 means "none requested" and gets ``default_ttl`` (not clamped); otherwise
+        the request is raised to ``min_ttl`` or lowered to ``max_ttl``.
+        """
+        if requested == 0:
+            return self.default_ttl
+        if requested < self.min_ttl:
+            return self.min_ttl
+        if requested > self.max_ttl:
+            return self.max_ttl
+        return requested
+
+
+DEFAULTS: Final = RegistryConfig()
