@@ -67,15 +67,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # The operations are documented in registry/api/openapi.py; this hook appends
-    # what every route shares (errors, caching, compression, request ids).
+    # The operations are documented in the registry/api/openapi/ package; this hook
+    # appends what every route shares (errors, caching, compression, request ids).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "registry.api.openapi.describe_common_behaviour",
+        "registry.api.openapi.hooks.describe_common_behaviour",
     ],
     "ENUM_NAME_OVERRIDES": {
-        "EndpointTypeEnum": "registry.api.openapi.ENDPOINT_TYPE_CHOICES",
-        "RegistrationStatusEnum": "registry.api.openapi.REGISTRATION_STATUS_CHOICES",
+        "EndpointTypeEnum": "registry.api.openapi.shapes.ENDPOINT_TYPE_CHOICES",
+        "RegistrationStatusEnum": (
+            "registry.api.openapi.shapes.REGISTRATION_STATUS_CHOICES"
+        ),
     },
     "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
     "TAGS": [

@@ -1,0 +1,151 @@
+"""Parameters: the header, path and query helpers, and the native API's parameters.
+
+:func:`header`, :func:`path` and :func:`query` are shared with the Eureka API's
+description (:mod:`eureka_compat.openapi`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter
+
+from registry.api.rendering import INSTANCE_FIELDS
+from registry.api.selection import BAD_FIELDS, STATUS_ALL
+
+
+def header(
+    name: str, description: str, codes: Sequence[int] | bool = True
+) -> OpenApiParameter:
+    """A string header: sent by the client (``codes=False``), or answered with
+    every response (``True``) or with those of the status ``codes``.
+    """
+    return OpenApiParameter(
+        name,
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        description=description,
+        response=codes if isinstance(codes, bool) else list(codes),
+    )
+
+
+def path(name: str, description: str) -> OpenApiParameter:
+    """A string path parameter."""
+    return OpenApiParameter(
+        name, OpenApiTypes.STR, OpenApiParameter.PATH, description=description
+    )
+
+
+def query(name: str, kind: Any, description: str, **kwargs: Any) -> OpenApiParameter:
+    """A query parameter of type ``kind`` (a type, OpenApiTypes or a JSON schema)."""
+    return OpenApiParameter(
+        name, kind, OpenApiParameter.QUERY, description=description, **kwargs
+    )
+
+
+# --- headers --------------------------------------------------------------------
+
+REQUEST_ID_REQUEST = header(
+    "X-Request-Id",
+    "Optional request id to use for this request (1-200 visible ASCII characters); "
+    "otherwise one is generated. Echoed in `REQUEST_ID` and `X-Request-Id`.",
+    False,
+)
+IF_NONE_MATCH = header(
+    "If-None-Match",
+    "An `ETag` from an earlier answer, or `*`: 304 while it matches.",
+    False,
+)
+_COMMON_RESPONSE_HEADERS = [
+    header(
+        "REQUEST_ID",
+        "Request id: `<10 letters>_<unix ns>_<counter>`, or the client's "
+        "`X-Request-Id`.",
+    ),
+    header("X-Request-Id", "Same value as `REQUEST_ID`."),
+    header("Vary", "Always `Accept-Encoding`."),
+]
+
+
+def response_headers(
+    *, api: bool, etag: bool, created: bool, body: Sequence[int]
+) -> list[OpenApiParameter]:
+    """The response headers of an operation.
+
+    ``api``: an ``/api/`` route; ``etag``: a GET; ``created``: answers 201;
+    ``body``: the success statuses that have a body.
+    """
+    headers = list(_COMMON_RESPONSE_HEADERS)
+    if body:
+        headers.append(
+            header(
+                "Content-Encoding",
+                "`gzip` when `Accept-Encoding` allows it and the body has at least 256 "
+                "bytes (error bodies are always shorter).",
+                body,
+            )
+        )
+    if etag:
+        headers.append(
+            header(
+                "ETag",
+                "Weak validator of the body; send it back in `If-None-Match`.",
+                [200, 304],
+            )
+        )
+    if created:
+        headers.append(
+            header("Location", "URL of the new instance (`links.self`).", [201])
+        )
+    if api:
+        headers.append(header("Location", "The same URL with `https://`.", [301]))
+        headers.append(header("WWW-Authenticate", '`Bearer realm="registry"`.', [401]))
+    headers.append(header("Allow", "The methods this path serves.", [405]))
+    return headers
+
+
+# --- path and query -------------------------------------------------------------
+
+SERVICE_NAME_PATH = path(
+    "service_name",
+    "Service name, percent-decoded (`a%20b` is the service `a b`).",
+)
+INSTANCE_ID_PATH = path(
+    "instance_id", "Instance id, as returned by the registration (`id`)."
+)
+
+FIELDS_PARAM = query(
+    "fields",
+    {"type": "array", "items": {"type": "string", "enum": list(INSTANCE_FIELDS)}},
+    "Projection: comma-separated member names, no spaces. Absent → full objects; "
+    "empty (`fields=`) → only `id` and `endpoint`, which are always included. "
+    f"`links` is accepted and has no effect. Any other name → 400 `{BAD_FIELDS}`.",
+    style="form",
+    explode=False,
+)
+#: The selection of ``GET /api/v1/instances``; see its description.
+SELECTION_PARAMS = [
+    query("service_name", OpenApiTypes.STR, "Exact, case-sensitive service name."),
+    query("id", OpenApiTypes.STR, "Exact instance id."),
+    query(
+        "status",
+        OpenApiTypes.STR,
+        f"`UP`, `STARTING`, `OUT_OF_SERVICE` and `{STATUS_ALL}` are matched "
+        f"case-insensitively; any other value is matched exactly (e.g. `DOWN`). "
+        f"`{STATUS_ALL}`: any status. See the default filter above.",
+        examples=[
+            OpenApiExample("up", value="UP"),
+            OpenApiExample("all", value=STATUS_ALL),
+        ],
+    ),
+    query(
+        "tags",
+        {"type": "array", "items": {"type": "string"}},
+        "Comma-separated tags; an instance must carry **all** of them "
+        "(case-sensitive, not trimmed). `tags=` asks for the empty-string tag.",
+        style="form",
+        explode=False,
+    ),
+]

@@ -1,0 +1,228 @@
+"""Documentation serializers of the native API's bodies.
+
+They only describe: bodies are parsed by :mod:`registry.api.registration` and rendered
+by :mod:`registry.api.rendering`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_serializer
+from rest_framework import serializers
+
+from registry.api.registration import (
+    ENDPOINT_TYPES,
+    MAX_TTL_SECONDS,
+    REGISTRATION_STATUSES,
+)
+from registry.store.records import (
+    MAX_ENDPOINT_VALUE_BYTES,
+    MAX_METADATA_BYTES,
+    MAX_SERVICE_NAME_BYTES,
+)
+
+#: Enum values of the registration body, in a stable order (``ENUM_NAME_OVERRIDES``).
+ENDPOINT_TYPE_CHOICES = tuple(sorted(ENDPOINT_TYPES))
+REGISTRATION_STATUS_CHOICES = tuple(REGISTRATION_STATUSES)
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    """Every error body: exactly one member, `Error` (capital E)."""
+
+    Error = serializers.CharField(help_text="Human-readable message.")
+
+
+class RegistrationEndpointSerializer(serializers.Serializer[Any]):
+    """Where the instance is reached."""
+
+    type = serializers.ChoiceField(
+        choices=ENDPOINT_TYPE_CHOICES,
+        help_text="Exactly one of the listed values (case-sensitive).",
+    )
+    value = serializers.CharField(
+        max_length=MAX_ENDPOINT_VALUE_BYTES,
+        help_text=(
+            f"Free format (`host:port`, a URL, ...), not trimmed; must not be empty or "
+            f"whitespace only; at most {MAX_ENDPOINT_VALUE_BYTES} bytes of UTF-8."
+        ),
+    )
+
+
+class RegistrationSerializer(serializers.Serializer[Any]):
+    """The body of `POST /api/v1/instances`.
+
+    Member names match case-insensitively (`Service_Name` fills `service_name`), the
+    last of duplicate members wins, unknown members are ignored, and the literal `null`
+    counts as an empty object. A member of the wrong JSON type fails the whole body.
+    """
+
+    service_name = serializers.CharField(
+        max_length=MAX_SERVICE_NAME_BYTES,
+        help_text=(
+            f"Any characters, at most {MAX_SERVICE_NAME_BYTES} bytes of UTF-8. Names "
+            f"containing `/` can be registered but not looked up by path."
+        ),
+    )
+    endpoint = RegistrationEndpointSerializer()
+    ttl = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=MAX_TTL_SECONDS,
+        help_text=(
+            "Requested time to live in whole seconds. Absent or 0: the server's "
+            "`default_ttl` (30 s unless configured). Otherwise clamped into "
+            "[`min_ttl`, `max_ttl`] (10 s and 10 min unless configured), never "
+            "rejected for being out of that range. The granted TTL is in the response."
+        ),
+    )
+    status = serializers.ChoiceField(
+        choices=REGISTRATION_STATUS_CHOICES,
+        required=False,
+        help_text=(
+            "Matched case-insensitively and stored upper-case (`up` → `UP`); absent, "
+            "`null` or empty means `UP`. `STARTING` and `OUT_OF_SERVICE` instances are "
+            "hidden from the default listing; `OUT_OF_SERVICE` ones never expire."
+        ),
+    )
+    metadata = serializers.JSONField(
+        required=False,
+        help_text=(
+            f"Any JSON value (object, array, string, number, boolean or null), stored "
+            f"and returned as compact JSON; at most {MAX_METADATA_BYTES} bytes."
+        ),
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(allow_blank=True),
+        required=False,
+        help_text="Stored as given: order and duplicates are kept.",
+    )
+
+
+class EndpointSerializer(serializers.Serializer[Any]):
+    """Where an instance is reached."""
+
+    type = serializers.CharField(
+        required=False,
+        help_text=(
+            "`tcp`, `udp`, `http`, `https` or `user` for native registrations; "
+            "omitted when empty."
+        ),
+    )
+    value = serializers.CharField()
+
+
+class InstanceSerializer(serializers.Serializer[Any]):
+    """One instance. Empty members are omitted; with the listing's `fields`
+    projection only the requested members (and always `id` and `endpoint`) appear.
+    """
+
+    id = serializers.CharField(
+        help_text=(
+            "16 lower-case hex digits for native registrations (derived from service "
+            "name and endpoint: registering them again replaces the instance)."
+        )
+    )
+    service_name = serializers.CharField(required=False)
+    endpoint = EndpointSerializer()
+    ttl = serializers.IntegerField(
+        required=False, min_value=0, help_text="Granted TTL in seconds; omitted when 0."
+    )
+    status = serializers.CharField(
+        required=False,
+        help_text=(
+            "`UP`, `STARTING` or `OUT_OF_SERVICE` for native registrations; other APIs "
+            "may store other values. Omitted when empty."
+        ),
+    )
+    metadata = serializers.JSONField(
+        required=False,
+        help_text=(
+            "The registered metadata (any JSON value, compacted; an explicit `null` "
+            "stays `null`); omitted when none was registered."
+        ),
+    )
+    last_heartbeat = serializers.DateTimeField(
+        required=False,
+        help_text=(
+            "Time of the registration or the last heartbeat: RFC 3339 in UTC with "
+            "nanoseconds, trailing zeros trimmed (`2017-03-01T10:00:05.5Z`)."
+        ),
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(allow_blank=True),
+        required=False,
+        help_text="Omitted when empty.",
+    )
+
+
+class InstanceLinksSerializer(serializers.Serializer[Any]):
+    self = serializers.URLField(
+        help_text="`http(s)://<Host header>/api/v1/instances/<id>`; also `Location`."
+    )
+    heartbeat = serializers.URLField(
+        help_text="`http(s)://<Host header>/api/v1/instances/<id>/heartbeat`."
+    )
+
+
+class RegisteredInstanceSerializer(serializers.Serializer[Any]):
+    """The answer to a registration; no other members."""
+
+    id = serializers.CharField()
+    ttl = serializers.IntegerField(help_text="The TTL granted, in seconds.")
+    links = InstanceLinksSerializer(
+        help_text=(
+            "`https` when the request arrived over HTTPS (per `X-Forwarded-Proto` or "
+            "`$WSSC`), else `http`."
+        )
+    )
+
+
+@extend_schema_serializer(many=False)
+class ServiceListSerializer(serializers.Serializer[Any]):
+    services = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Names of the services with at least one instance, any status.",
+    )
+
+
+class ServiceInstancesSerializer(serializers.Serializer[Any]):
+    service_name = serializers.CharField()
+    instances = InstanceSerializer(many=True, help_text="Every status; never empty.")
+
+
+@extend_schema_serializer(many=False)
+class InstanceListSerializer(serializers.Serializer[Any]):
+    instances = InstanceSerializer(many=True)
+
+
+class SingleInstanceSerializer(serializers.Serializer[Any]):
+    instance = InstanceSerializer()
+
+
+class UptimePropertiesSerializer(serializers.Serializer[Any]):
+    build_date = serializers.CharField(
+        help_text="`A8_BUILD_DATE`, or `0001-01-01T00:00:00Z` when unknown."
+    )
+    build_pythonversion = serializers.CharField()
+    build_revision = serializers.CharField(
+        help_text="`A8_BUILD_REVISION`, or `unknown`."
+    )
+    build_version = serializers.CharField()
+    load_15m = serializers.FloatField()
+    load_1m = serializers.FloatField()
+    load_5m = serializers.FloatField()
+    uptime = serializers.CharField(
+        help_text="Time since start in Go duration notation, e.g. `1h2m3.456789s`."
+    )
+
+
+class UptimeComponentSerializer(serializers.Serializer[Any]):
+    healthy = serializers.BooleanField()
+    properties = UptimePropertiesSerializer()
+
+
+class UptimeReportSerializer(serializers.Serializer[Any]):
+    """Component name → health."""
+
+    UPTIME = UptimeComponentSerializer(help_text="Always present and healthy.")
