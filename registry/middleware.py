@@ -16,6 +16,7 @@ import re
 import string
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
@@ -31,6 +32,9 @@ GZIP_MIN_BYTES = 256
 #: The largest request body accepted: registrations are a few kilobytes at most.
 MAX_BODY_BYTES = 1024 * 1024
 BODY_TOO_LARGE = f"Request body exceeded {MAX_BODY_BYTES} bytes"
+#: A refused body is read and dropped up to this size (larger ones may cost the
+#: client its connection).
+DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
 _VALID_REQUEST_ID = re.compile(r"[!-~]{1,200}")
 
 
@@ -114,6 +118,7 @@ def _read_body_within_limit(request: HttpRequest) -> HttpResponse | None:
     except ValueError:
         length = 0
     if length > MAX_BODY_BYTES:
+        _discard(meta["wsgi.input"], min(length, DRAIN_LIMIT_BYTES))
         return error_response(413, BODY_TOO_LARGE)
     chunked = "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower()
     if chunked and not meta.get("CONTENT_LENGTH"):
@@ -123,6 +128,19 @@ def _read_body_within_limit(request: HttpRequest) -> HttpResponse | None:
         request._body = body  # Django's cached body
         meta["CONTENT_LENGTH"] = str(len(body))
     return None
+
+
+def _discard(stream: Any, length: int) -> None:
+    """Read and drop a refused body, so the keep-alive connection stays in step.
+
+    Gunicorn ignores an application's ``Connection: close``; a body left unread
+    would be parsed as the next request.
+    """
+    while length > 0:
+        chunk = stream.read(min(length, 65536))
+        if not chunk:
+            return
+        length -= len(chunk)
 
 
 def _has_body(meta: dict[str, str]) -> bool:
