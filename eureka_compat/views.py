@@ -11,9 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.http import HttpResponse
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
-from rest_framework.views import APIView
 
 from eureka_compat import documents, openapi
 from eureka_compat.authentication import EurekaAuthentication
@@ -37,10 +35,9 @@ from eureka_compat.instances import (
     with_status_override,
 )
 from eureka_compat.statuses import STATUSES, UNKNOWN, parse_status
-from registry.api.authentication import Namespace
+from registry.api.base import NamespacedView
 from registry.api.cache import CachedBody
 from registry.api.errors import RegistryError
-from registry.runtime import RegistryRuntime, get_runtime
 from registry.store.base import Catalog
 from registry.store.errors import (
     CapacityExceededError,
@@ -55,37 +52,15 @@ if TYPE_CHECKING:
 #: Full-registry documents show lease renewal times; like Eureka's own response
 #: cache they may be this stale, so heartbeats do not re-render them.
 RENDER_BUCKET_NS = 30 * 1_000_000_000
-_JSON_RENDERER = JSONRenderer()
 
 
-class EurekaView(APIView):
+class EurekaView(NamespacedView):
     """Base of the Eureka views."""
 
     authentication_classes: Sequence[type[BaseAuthentication]] = (EurekaAuthentication,)
     permission_classes: Sequence[_PermissionClass] = ()
     #: The exception handler answers errors of these views with empty bodies.
     empty_error_bodies = True
-
-    @property
-    def default_response_headers(self) -> dict[str, str]:
-        return {}
-
-    def perform_content_negotiation(
-        self, request: Request, force: bool = False
-    ) -> tuple[BaseRenderer, str]:
-        return _JSON_RENDERER, _JSON_RENDERER.media_type
-
-    @property
-    def runtime(self) -> RegistryRuntime:
-        return get_runtime()
-
-    @property
-    def namespace(self) -> str:
-        user: Namespace = self.request.user  # type: ignore[assignment]
-        return user.name
-
-    def catalog(self) -> Catalog:
-        return self.runtime.catalogs.get(self.namespace)
 
     def media_type(self) -> str:
         return response_media_type(self.request.META.get("HTTP_ACCEPT", ""))

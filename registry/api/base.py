@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import viewsets
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from registry.api.authentication import Namespace
 from registry.api.cache import CachedBody
@@ -15,14 +16,12 @@ from registry.store.base import Catalog
 _JSON_RENDERER = JSONRenderer()
 
 
-class RegistryViewSet(viewsets.ViewSet):
-    """Base of the native API's viewsets.
+class NamespacedView(APIView):
+    """What every API view shares: its namespace's catalog, and lean dispatch.
 
-    Bodies are pre-encoded JSON, so content negotiation is skipped (the registry
-    ignores ``Accept``, spec §2.2). HEAD and OPTIONS are not routes (spec §2.1).
+    Views return pre-encoded bodies, so DRF's content negotiation is skipped, and
+    DRF's ``Allow`` header goes on 405s only.
     """
-
-    http_method_names = ["get", "post", "put", "delete"]
 
     def perform_content_negotiation(
         self, request: Request, force: bool = False
@@ -31,7 +30,6 @@ class RegistryViewSet(viewsets.ViewSet):
 
     @property
     def default_response_headers(self) -> dict[str, str]:
-        # DRF adds ``Allow`` to every response; it belongs on 405s only.
         return {}
 
     @property
@@ -45,6 +43,16 @@ class RegistryViewSet(viewsets.ViewSet):
 
     def catalog(self) -> Catalog:
         return self.runtime.catalogs.get(self.namespace)
+
+
+class RegistryViewSet(viewsets.ViewSetMixin, NamespacedView):
+    """Base of the native API's viewsets.
+
+    The registry ignores ``Accept`` (spec §2.2); HEAD and OPTIONS are not
+    routes (spec §2.1).
+    """
+
+    http_method_names = ["get", "post", "put", "delete"]
 
 
 def cached_response(entry: CachedBody, status: int = 200) -> JsonResponse:
