@@ -250,7 +250,7 @@ def _log_access(
 ) -> None:
     meta = request.META
     client = meta.get("HTTP_X_CLIENT_IP") or meta.get("REMOTE_ADDR", "")
-    path = request.get_full_path()
+    path = meta.get("RAW_URI") or request.get_full_path()  # as sent, when known
     size = len(response.content) if isinstance(response, HttpResponse) else 0
     access_log.info(
         "%s %s %s %s",
