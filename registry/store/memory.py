@@ -84,27 +84,21 @@ class InMemoryCatalog(Catalog):
 
     def deregister(self, instance_id: str) -> ServiceInstance:
         with self._lock:
-            record = self._by_id.get(instance_id)
-            if record is None:
-                raise InstanceNotFoundError(instance_id)
+            record = self._live(instance_id)
             self._remove(record)
             self._journal_change(ChangeKind.REMOVED, record, self._clock.now_ns())
         return record
 
     def renew(self, instance_id: str) -> ServiceInstance:
         with self._lock:
-            old = self._by_id.get(instance_id)
-            if old is None:
-                raise InstanceNotFoundError(instance_id)
+            old = self._live(instance_id)
             return self._replace(old, old.status, old.extension)
 
     def set_status(
         self, instance_id: str, status: str, extension: bytes | None = None
     ) -> ServiceInstance:
         with self._lock:
-            old = self._by_id.get(instance_id)
-            if old is None:
-                raise InstanceNotFoundError(instance_id)
+            old = self._live(instance_id)
             record = self._replace(
                 old, status, old.extension if extension is None else extension
             )
@@ -112,10 +106,8 @@ class InMemoryCatalog(Catalog):
             return record
 
     def get_instance(self, instance_id: str) -> ServiceInstance:
-        record = self._by_id.get(instance_id)
-        if record is None:
-            raise InstanceNotFoundError(instance_id)
-        return record
+        with self._lock:
+            return self._live(instance_id)
 
     def list_instances(self, service_name: str | None = None) -> list[ServiceInstance]:
         with self._lock:
@@ -158,6 +150,20 @@ class InMemoryCatalog(Catalog):
             return list(self._journal)
 
     # -- helpers; the caller holds the lock ------------------------------------
+
+    def _live(self, instance_id: str) -> ServiceInstance:
+        """The instance, unless unknown or past its deadline (then it goes now,
+        as the sweep would have removed it: a late heartbeat cannot revive it)."""
+        record = self._by_id.get(instance_id)
+        if record is None:
+            raise InstanceNotFoundError(instance_id)
+        deadline = record.expires_ns
+        now = self._clock.now_ns()
+        if deadline is not None and deadline < now:
+            self._remove(record)
+            self._journal_change(ChangeKind.REMOVED, record, now)
+            raise InstanceNotFoundError(instance_id)
+        return record
 
     def _replace(
         self, old: ServiceInstance, status: str, extension: bytes | None

@@ -21,15 +21,15 @@ from registry.config import RegistryConfig
 def connect(config: RegistryConfig) -> Any:
     """A redis-py client (``Redis`` or ``RedisCluster``) for ``config``.
 
-    Half the configured timeout goes to connecting and half to each reply, and a
-    command is retried once (a pooled connection may have died with a restarted
-    Redis), so a request gives up after about ``store_timeout``.
+    A command is retried once on a *dead* connection (a pooled socket that a
+    restarted Redis closed fails at once), never on a timeout, so a request gives
+    up after about ``store_timeout`` however Redis fails.
     """
-    half = config.store_timeout / 2
+    timeout = config.store_timeout
     options: dict[str, Any] = {
-        "socket_timeout": half,
-        "socket_connect_timeout": half,
-        "retry": Retry(NoBackoff(), 1),
+        "socket_timeout": timeout,
+        "socket_connect_timeout": timeout,
+        "retry": Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
         "health_check_interval": 30,
     }
     if config.store_password:

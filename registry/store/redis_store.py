@@ -102,9 +102,14 @@ class RedisCatalog(Catalog):
         self._clock = clock
         self._capacity = capacity
         self._retention_ms = retention_ns // 1_000_000
-        if announce:  # list the namespace for every process's expiry sweep
-            with translated_errors():
-                client.sadd(NAMESPACES_KEY, namespace)
+        self._namespace = namespace
+        if announce:
+            self._announce()
+
+    def _announce(self) -> None:
+        """List the namespace for every process's expiry sweep."""
+        with translated_errors():
+            self._client.sadd(NAMESPACES_KEY, self._namespace)
 
     # -- revisions ------------------------------------------------------------
 
@@ -157,6 +162,9 @@ class RedisCatalog(Catalog):
         )
         if result == [b"CAPACITY"]:
             raise CapacityExceededError(self._capacity)
+        # Again on every registration: if Redis lost the set, the sweep would
+        # never see this namespace (the script cannot, its key is in another slot).
+        self._announce()
         return _record(registration.id, *result)
 
     def deregister(self, instance_id: str) -> ServiceInstance:

@@ -364,3 +364,21 @@ def test_change_revision_ignores_heartbeats(catalog: Catalog, clock: ManualClock
     clock.advance(11)
     catalog.expire()
     assert catalog.change_revision == catalog.revision
+
+
+@pytest.mark.parametrize(
+    "operation", ["renew", "deregister", "get_instance", "set_status"]
+)
+def test_an_instance_past_its_deadline_is_gone_before_the_sweep(
+    catalog: Catalog, clock: ManualClock, operation: str
+):
+    record = catalog.register(registration(ttl=10))
+    clock.advance(10.001)
+    args = (record.id, "UP") if operation == "set_status" else (record.id,)
+    with pytest.raises(InstanceNotFoundError):
+        getattr(catalog, operation)(*args)
+    with pytest.raises(InstanceNotFoundError):
+        catalog.renew(record.id)  # not revived by the failed call
+    assert catalog.list_services() == []
+    assert kinds(catalog)[-1] == ("REMOVED", "10.0.0.5:9080")
+    assert catalog.expire() == 0

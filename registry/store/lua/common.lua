@@ -72,3 +72,14 @@ local function remove(id, now_ms, retention_ms)
   journal('REMOVED', id, live, ext, static, rev, now_ms, retention_ms)
   return {static, live, ext or false}
 end
+
+-- An instance past its deadline is gone, even before a sweep removes it: remove
+-- it now (journalled like the sweep would) and report it missing.
+local function expired(id, now_ms, retention_ms)
+  local deadline = redis.call('ZSCORE', K_DL, id)
+  if deadline and tonumber(deadline) < now_ms then
+    remove(id, now_ms, retention_ms)
+    return true
+  end
+  return false
+end

@@ -3,6 +3,7 @@
 -- Returns {static, live, ext} or nil when the id is unknown.
 local id, new_status, new_ext = ARGV[1], ARGV[2], ARGV[3]
 local now_ns, now_ms, retention_ms = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
+if expired(id, now_ms, retention_ms) then return nil end
 local live = redis.call('HGET', K_LIVE, id)
 if not live then return nil end
 local _, ttl, status, service = parse_live(live)
