@@ -616,7 +616,9 @@ _URL = st.from_regex(
 _HOST_PORT = st.from_regex(r"[a-z][a-z0-9.-]{0,15}:[1-9][0-9]{0,3}", fullmatch=True)
 _REDIS_ADDRESS = st.one_of(
     _HOST_PORT,
-    st.from_regex(r"rediss?://[a-z][a-z0-9.-]{0,15}(:[1-9][0-9]{0,3})?(/[0-9])?", fullmatch=True),
+    st.from_regex(
+        r"rediss?://[a-z][a-z0-9.-]{0,15}(:[1-9][0-9]{0,3})?(/[0-9])?", fullmatch=True
+    ),
 )
 _HOST = st.one_of(
     st.ip_addresses().map(str),
@@ -759,7 +761,11 @@ def test_configuration_doc_lists_every_setting():
             "not used with store_sentinels",
         ),
         (["--store=redis", "--store_sentinels=s"], "store_sentinels", "not host:port"),
-        (["--store=redis", "--store_address=r:1", "--store_timeout=0s"], "store_timeout", "positive"),
+        (
+            ["--store=redis", "--store_address=r:1", "--store_timeout=0s"],
+            "store_timeout",
+            "positive",
+        ),
     ],
 )
 def test_redis_settings_are_validated(argv, setting, reason):
@@ -771,12 +777,25 @@ def test_redis_settings_are_validated(argv, setting, reason):
 
 def test_redis_settings_parse():
     config = parse_config(
-        ["--store=redis", "--store_address=rediss://:pw@r.example:6380/2", "--workers=3"],
+        [
+            "--store=redis",
+            "--store_address=rediss://:pw@r.example:6380/2",
+            "--workers=3",
+        ],
         {"A8_STORE_TIMEOUT": "500ms"},
     )
-    assert (config.store, config.store_timeout, config.worker_processes()) == ("redis", 0.5, 3)
+    assert (config.store, config.store_timeout, config.worker_processes()) == (
+        "redis",
+        0.5,
+        3,
+    )
     sentinel = parse_config(
-        ["--store=redis", "--store_sentinels=a:26379,b:26379", "--store_sentinel_master=m"], {}
+        [
+            "--store=redis",
+            "--store_sentinels=a:26379,b:26379",
+            "--store_sentinel_master=m",
+        ],
+        {},
     )
     assert sentinel.store_sentinels == ("a:26379", "b:26379")
     assert sentinel.worker_processes() >= 2
