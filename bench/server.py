@@ -1,8 +1,9 @@
-"""Start, probe and stop the registry under test; read its worker's RSS and CPU time.
+"""Start, probe and stop the registry (and a Redis) under test; read RSS and CPU time.
 
 ``manage.py runregistry`` execs gunicorn in place, so the pid we start is the
 gunicorn master; the registry itself (store, caches, request handling) lives in
-its one worker process, the master's child.
+its worker processes, the master's children (one with the in-memory store).
+Every process is started here and only ever stopped by the pid started.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
+
+import redis
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -70,12 +74,34 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
 
 
+#: Extra request headers, as (name, value) pairs.
+Headers = Sequence[tuple[str, str]]
+
+
+def _stop_process(process: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM our own child, wait, SIGKILL it only if it will not go."""
+    if process is not None and process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
 @dataclass
 class Server:
-    """One registry started by the benchmark; only ever stopped by its own pid."""
+    """One registry started by the benchmark; only ever stopped by its own pid.
 
-    threads: int
+    ``threads=None`` leaves the server's default; ``options`` are further
+    ``runregistry`` flags (``--store redis ...``); ``workers`` is how many gunicorn
+    workers those flags make (the benchmark waits for all of them).
+    """
+
+    threads: int | None
     log_level: str = "warning"
+    options: Sequence[str] = ()
+    workers: int = 1
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
@@ -100,13 +126,14 @@ class Server:
                 HOST,
                 "--api_port",
                 str(self.port),
-                "--threads",
-                str(self.threads),
                 "--log_level",
                 self.log_level,
                 "--max_ttl",
                 "10m",
+                *self.options,
             ]
+            if self.threads is not None:
+                command += ["--threads", str(self.threads)]
             self.process = subprocess.Popen(
                 command,
                 cwd=ROOT,
@@ -137,13 +164,16 @@ class Server:
             time.sleep(0.1)
         return False
 
-    def worker_pid(self) -> int:
-        """The gunicorn worker (the process holding the store)."""
-        for _ in range(50):
+    def worker_pids(self) -> list[int]:
+        """The gunicorn workers (the processes that serve requests)."""
+        children: list[int] = []
+        for _ in range(100):
             children = children_of(self.pid)
-            if children:
-                return children[0]
+            if len(children) >= self.workers:
+                return children
             time.sleep(0.1)
+        if children:
+            return children
         raise RuntimeError(f"no gunicorn worker under pid {self.pid}")
 
     def request(
@@ -152,27 +182,36 @@ class Server:
         path: str,
         body: bytes | None = None,
         timeout: float = 30.0,
+        headers: Headers = (),
     ) -> tuple[int, bytes]:
         """One request on a fresh connection (setup and checks, not load)."""
         connection = http.client.HTTPConnection(HOST, self.port, timeout=timeout)
         try:
-            headers = {"Content-Type": "application/json"} if body is not None else {}
-            connection.request(method, path, body=body, headers=headers)
+            sent = {"Content-Type": "application/json"} if body is not None else {}
+            sent.update(headers)
+            connection.request(method, path, body=body, headers=sent)
             response = connection.getresponse()
             return response.status, response.read()
         finally:
             connection.close()
 
+    @contextlib.contextmanager
+    def running(self, log_dir: Path) -> Iterator[Server]:
+        """Start; on the way out print the log's tail after an error, then stop."""
+        self.start(log_dir)
+        try:
+            yield self
+        except BaseException:
+            print(f"\n--- server log ({self.log_path}), last lines ---")
+            print(self.log_tail(40))
+            raise
+        finally:
+            self.stop()
+            print(f"\nserver pid {self.pid} stopped (exit {self.process_exit()})")
+
     def stop(self) -> None:
         """SIGTERM our own pid, wait, SIGKILL it only if it will not go."""
-        process = self.process
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+        _stop_process(self.process)
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -186,3 +225,76 @@ class Server:
     def process_exit(self) -> int | None:
         """The server's exit status once stopped (``-15``: SIGTERM, not handled)."""
         return self.process.poll() if self.process is not None else None
+
+
+@dataclass
+class RedisServer:
+    """A throw-away ``redis-server`` on a free loopback port, no persistence.
+
+    Only ever stopped by the pid started. ``client`` is a redis-py client on it.
+    """
+
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+    _client: Any = field(default=None, repr=False)
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, "redis not started"
+        return self.process.pid
+
+    @property
+    def address(self) -> str:
+        return f"{HOST}:{self.port}"
+
+    @property
+    def client(self) -> Any:
+        assert self._client is not None, "redis not started"
+        return self._client
+
+    def start(self, work_dir: Path, attempts: int = 3) -> None:
+        for _ in range(attempts):
+            self.port = free_port()
+            command = ["redis-server", "--port", str(self.port), "--bind", HOST]
+            command += ["--save", "", "--appendonly", "no", "--dir", str(work_dir)]
+            self.process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            self._client = redis.Redis(host=HOST, port=self.port, socket_timeout=30)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and self.process.poll() is None:
+                with contextlib.suppress(redis.exceptions.ConnectionError):
+                    if self._client.ping():
+                        return
+                time.sleep(0.05)
+            self.stop()
+        raise RuntimeError("redis-server did not start")
+
+    @contextlib.contextmanager
+    def running(self, work_dir: Path) -> Iterator[RedisServer]:
+        self.start(work_dir)
+        try:
+            yield self
+        finally:
+            self.stop()
+            code = self.process.poll() if self.process is not None else None
+            print(f"redis-server pid {self.pid} stopped (exit {code})")
+
+    def used_memory(self) -> int:
+        """``INFO memory`` ``used_memory``, in bytes."""
+        return int(self.client.info("memory")["used_memory"])
+
+    def key_memory(self, pattern: str) -> dict[str, int]:
+        """``MEMORY USAGE`` (exact: all samples) of each key matching ``pattern``."""
+        return {
+            key.decode(): int(self.client.memory_usage(key, samples=0) or 0)
+            for key in self.client.scan_iter(match=pattern, count=1000)
+        }
+
+    def stop(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        _stop_process(self.process)

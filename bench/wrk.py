@@ -7,10 +7,10 @@ hook, which makes wrk hand every body to Lua: harmless for small bodies, but on 
 So a run either hooks ``response()`` (counts per code, printed from ``done()`` as
 ``STATUS <code> <n>`` lines) or keeps wrk's own split: 2xx/3xx versus the rest.
 
-A fixed-count run (the registrations) prints ``START`` on its first request
-and ``DONE`` on its last response, then stops its thread; the caller times the
-interval between the two lines and interrupts wrk, whose own clock would otherwise
-run to ``-d``.
+A fixed-count run (the registrations) sends a file of ``<path> <body>`` lines,
+prints ``START`` on its first request and ``DONE`` on its last response, then stops
+its thread; the caller times the interval between the two lines and interrupts
+wrk, whose own clock would otherwise run to ``-d``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from server import Headers
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 _PERCENTILE = re.compile(r"^\s*(\d+(?:\.\d+)?)%\s+([\d.]+)(us|ms|s|m|h)\s*$")
@@ -61,8 +63,9 @@ received = 0
 
 function init(args)
   for line in io.lines(args[1]) do
+    local path, body = string.match(line, "^(%S+) (.*)$")
     total = total + 1
-    requests[total] = wrk.format(wrk.method, wrk.path, nil, line)
+    requests[total] = wrk.format(wrk.method, path, nil, body)
   end
 end
 
@@ -73,8 +76,9 @@ function request()
     io.flush()
   end
   -- Past the end (connections still in flight when the last answer lands), send
-  -- earlier bodies again: re-registering the same service and endpoint keeps the
-  -- same id, so the set of instances stays exactly the file's.
+  -- earlier requests again: re-registering the same service and endpoint (or
+  -- Eureka app and instanceId) keeps the same id, so the set of instances stays
+  -- exactly the file's.
   return requests[(sent - 1) % total + 1]
 end
 
@@ -161,11 +165,18 @@ def parse_output(text: str) -> WrkReport:
 
 
 def _script(
-    method: str, body: str | None, *, fixed_count: bool, count_statuses: bool
+    method: str,
+    body: str | None,
+    *,
+    fixed_count: bool,
+    count_statuses: bool,
+    headers: Headers = (),
 ) -> str:
     lines = [f'wrk.method = "{method}"']
     if body is not None or method in ("POST", "PUT"):
         lines.append('wrk.headers["Content-Type"] = "application/json"')
+    for name, value in headers:
+        lines.append(f"wrk.headers[{_lua_string(name)}] = {_lua_string(value)}")
     if body is not None:
         lines.append(f"wrk.body = {_lua_string(body)}")
     if fixed_count:
@@ -205,6 +216,7 @@ def run_timed(
     seconds: float,
     work_dir: Path,
     count_statuses: bool = True,
+    headers: Headers = (),
 ) -> WrkReport:
     """Send ``method url`` on ``connections`` keep-alive connections for ``seconds``.
 
@@ -212,7 +224,13 @@ def run_timed(
     """
     script = work_dir / "timed.lua"
     script.write_text(
-        _script(method, body, fixed_count=False, count_statuses=count_statuses)
+        _script(
+            method,
+            body,
+            fixed_count=False,
+            count_statuses=count_statuses,
+            headers=headers,
+        )
     )
     cpu_before = _children_cpu()
     # ``-d`` takes whole seconds only: run a fractional duration on a longer
@@ -237,20 +255,25 @@ def run_timed(
 
 def run_count(
     url: str,
-    bodies: Sequence[bytes],
+    requests: Sequence[tuple[str, bytes]],
     *,
     method: str = "POST",
     connections: int,
     work_dir: Path,
     max_seconds: int = 600,
 ) -> WrkReport:
-    """Send each of ``bodies`` once (one per line of a file the script loads).
+    """Send each ``(path, body)`` of ``requests`` once (a file line each).
 
-    ``seconds`` and ``rate`` are the caller's wall clock from the first request to
-    the last response, not wrk's (which would run on to ``-d``).
+    ``url`` gives host and port (its path is unused). Paths hold no space, bodies
+    no newline. ``seconds`` and ``rate`` are the caller's wall clock from the first
+    request to the last response, not wrk's (which would run on to ``-d``).
     """
-    data = work_dir / "bodies.jsonl"
-    data.write_bytes(b"\n".join(bodies) + b"\n")
+    data = work_dir / "requests.txt"
+    with data.open("wb") as out:
+        for path, body in requests:
+            if b" " in path.encode() or b"\n" in body:
+                raise ValueError(f"cannot send {path!r} {body[:40]!r} as a line")
+            out.write(path.encode() + b" " + body + b"\n")
     script = work_dir / "count.lua"
     script.write_text(_script(method, None, fixed_count=True, count_statuses=True))
     cpu_before = _children_cpu()
