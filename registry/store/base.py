@@ -69,10 +69,11 @@ class Catalog(ABC):
         """Remove an instance and return it. Raises :class:`InstanceNotFoundError`."""
 
     @abstractmethod
-    def renew(self, instance_id: str) -> ServiceInstance:
+    def renew(self, instance_id: str) -> None:
         """Restart the TTL countdown (heartbeat).
 
-        Raises :class:`InstanceNotFoundError`.
+        Returns nothing: the heartbeat is the hottest write and nobody needs the
+        record back. Raises :class:`InstanceNotFoundError`.
         """
 
     @abstractmethod

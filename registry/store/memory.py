@@ -89,10 +89,10 @@ class InMemoryCatalog(Catalog):
             self._journal_change(ChangeKind.REMOVED, record, self._clock.now_ns())
         return record
 
-    def renew(self, instance_id: str) -> ServiceInstance:
+    def renew(self, instance_id: str) -> None:
         with self._lock:
             old = self._live(instance_id)
-            return self._replace(old, old.status, old.extension)
+            self._replace(old, old.status, old.extension)
 
     def set_status(
         self, instance_id: str, status: str, extension: bytes | None = None

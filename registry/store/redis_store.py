@@ -174,19 +174,22 @@ class RedisCatalog(Catalog):
         )
         return self._found(instance_id, result)
 
-    def renew(self, instance_id: str) -> ServiceInstance:
-        return self._update(instance_id, "", b"")
+    def renew(self, instance_id: str) -> None:
+        if not self._update(instance_id, "", b""):
+            raise InstanceNotFoundError(instance_id)
 
     def set_status(
         self, instance_id: str, status: str, extension: bytes | None = None
     ) -> ServiceInstance:
-        return self._update(instance_id, status, extension or b"")
+        if not status:
+            raise ValueError("a status change needs a status")
+        return self._found(
+            instance_id, self._update(instance_id, status, extension or b"")
+        )
 
-    def _update(
-        self, instance_id: str, status: str, extension: bytes
-    ) -> ServiceInstance:
+    def _update(self, instance_id: str, status: str, extension: bytes) -> Any:
         now = self._clock.now_ns()
-        result = self._run(
+        return self._run(
             self._scripts.update,
             instance_id,
             status,
@@ -195,7 +198,6 @@ class RedisCatalog(Catalog):
             now // 1_000_000,
             self._retention_ms,
         )
-        return self._found(instance_id, result)
 
     def expire(self) -> int:
         now_ms = self._clock.now_ns() // 1_000_000

@@ -1,6 +1,7 @@
 -- ARGV: id, status ('' = keep), extension ('' = keep), now_ns, now_ms, retention_ms
--- A renewal when status is ''; a status change (journalled) otherwise.
--- Returns {static, live, ext} or nil when the id is unknown.
+-- A renewal when status is '' (returns 1: the hot path sends nothing back); a
+-- status change (journalled) otherwise, returning {static, live, ext}.
+-- Returns nil when the id is unknown.
 local id, new_status, new_ext = ARGV[1], ARGV[2], ARGV[3]
 local now_ns, now_ms, retention_ms = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 if expired(id, now_ms, retention_ms) then return nil end
@@ -13,9 +14,8 @@ redis.call('HSET', K_LIVE, id, live)
 if new_ext ~= '' then redis.call('HSET', K_EXT, id, new_ext) end
 schedule(id, status, ttl, now_ms)
 local rev = bump(service, tonumber(string.sub(now_ns, 1, -4)))
+if new_status == '' then return 1 end
 local static = redis.call('HGET', K_INST, id)
 local ext = redis.call('HGET', K_EXT, id)
-if new_status ~= '' then
-  journal('UPDATED', id, live, ext or nil, static, rev, now_ms, retention_ms)
-end
+journal('UPDATED', id, live, ext or nil, static, rev, now_ms, retention_ms)
 return {static, live, ext or false}
