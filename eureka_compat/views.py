@@ -15,6 +15,8 @@ from rest_framework.request import Request
 
 from eureka_compat import documents, openapi
 from eureka_compat.authentication import EurekaAuthentication
+from eureka_compat.documents import Document
+from eureka_compat.encoding import DocumentEncoder
 from eureka_compat.formats import (
     MalformedBodyError,
     UnsupportedBodyError,
@@ -72,7 +74,11 @@ class EurekaView(NamespacedView):
         )
 
     def cached_document(
-        self, kind: str, arg: str, catalog: Catalog, build: Callable[[], dict[str, Any]]
+        self,
+        kind: str,
+        arg: str,
+        catalog: Catalog,
+        render: Callable[[DocumentEncoder, str], bytes],
     ) -> HttpResponse:
         """A document cached until the next change (or render bucket)."""
         media_type = self.media_type()
@@ -80,12 +86,30 @@ class EurekaView(NamespacedView):
             catalog.change_revision,
             self.runtime.clock.now_ns() // RENDER_BUCKET_NS,
         )
+        encoder = self.runtime.component("eureka.encoder", DocumentEncoder)
         entry = self.runtime.responses.get_or_render(
             (self.namespace, "eureka", kind, arg, media_type),
             revision,
-            lambda: encode(build(), media_type),
+            lambda: render(encoder, media_type),
         )
         return _cached(entry, media_type)
+
+    def cached_applications(
+        self, kind: str, arg: str, catalog: Catalog, build: Callable[[], Document]
+    ) -> HttpResponse:
+        """An ``applications`` document (full registry, delta, VIP)."""
+
+        def render(encoder: DocumentEncoder, media_type: str) -> bytes:
+            document = build()
+            return encoder.applications(
+                self.namespace,
+                media_type,
+                document.entries,
+                document.version,
+                document.hashcode,
+            )
+
+        return self.cached_document(kind, arg, catalog, render)
 
     def find(self, app: str, instance_id: str) -> ServiceInstance:
         """An instance by its Eureka id within ``app`` (404 when unknown)."""
@@ -147,7 +171,7 @@ class ApplicationsView(EurekaView):
 
     def get(self, request: Request, token: str = "") -> HttpResponse:
         catalog = self.catalog()
-        return self.cached_document(
+        return self.cached_applications(
             "apps",
             "",
             catalog,
@@ -164,7 +188,7 @@ class DeltaView(EurekaView):
     def get(self, request: Request, token: str = "") -> HttpResponse:
         catalog = self.catalog()
         revision = catalog.change_revision
-        return self.cached_document(
+        return self.cached_applications(
             "delta",
             "",
             catalog,
@@ -184,13 +208,13 @@ class ApplicationView(EurekaView):
         catalog = self.catalog()
         name = app.upper()
 
-        def build() -> dict[str, Any]:
+        def render(encoder: DocumentEncoder, media_type: str) -> bytes:
             instances = app_instances(catalog, name)
             if not instances:
                 raise not_found()
-            return documents.application(name, instances)
+            return encoder.application(self.namespace, media_type, name, instances)
 
-        return self.cached_document("app", name, catalog, build)
+        return self.cached_document("app", name, catalog, render)
 
     def post(self, request: Request, app: str, token: str = "") -> HttpResponse:
         try:
@@ -370,7 +394,7 @@ class VipView(EurekaView):
 
     def get(self, request: Request, vip: str, token: str = "") -> HttpResponse:
         catalog = self.catalog()
-        return self.cached_document(
+        return self.cached_applications(
             "svips" if self.secure else "vips",
             vip,
             catalog,

@@ -88,6 +88,11 @@ def render_xml(document: Mapping[str, Any]) -> bytes:
     return "".join(out).encode("utf-8")
 
 
+def render_text_element(name: str, value: Any) -> bytes:
+    """``<name>value</name>`` for a known-good element name and a scalar value."""
+    return f"<{name}>{_text(value)}</{name}>".encode()
+
+
 def _element(out: list[str], name: str, value: Any, plain: bool) -> None:
     """Append ``<name>value</name>``; ``plain`` is True inside metadata maps."""
     tag = _tag(name)

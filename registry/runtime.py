@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 from registry.api.cache import ResponseCache
 from registry.api.rendering import FragmentCache
@@ -21,6 +23,7 @@ from registry.store.clock import Clock, SystemClock
 from registry.store.errors import StoreUnavailableError
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: How often expired instances are swept. Instances go within this long (plus the
 #: sweep itself) after ``last_heartbeat + ttl``; the target is under one second.
@@ -46,8 +49,21 @@ class RegistryRuntime:
         self.catalogs = CatalogMap(self.store.new_catalog)
         self.responses = ResponseCache()
         self.fragments = FragmentCache()
+        self._components: dict[str, object] = {}
+        self._components_lock = threading.Lock()
         self._stop = threading.Event()
         self._sweeper: threading.Thread | None = None
+
+    def component(self, name: str, factory: Callable[[], T]) -> T:
+        """A per-process object of an app (a cache, say), made on first use.
+
+        Lets apps such as the Eureka API keep state in the runtime without the
+        core knowing them.
+        """
+        with self._components_lock:
+            if name not in self._components:
+                self._components[name] = factory()
+            return cast(T, self._components[name])
 
     def start(self) -> None:
         """Start the background work (the expiry sweep). Idempotent."""

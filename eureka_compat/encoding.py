@@ -1,0 +1,107 @@
+"""Eureka collection documents encoded from cached per-instance bytes.
+
+The full registry of 10,000 instances costs ~100 ms to encode as JSON and several
+hundred as XML; any registration, status change or removal makes it stale. Each
+instance element is therefore encoded once per format and reused while its record
+is unchanged (records are immutable values: equality, or identity for the
+in-memory store), and a document is the join of its elements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import orjson
+
+from eureka_compat.formats import JSON
+from eureka_compat.instances import app_name, instance_tree
+from eureka_compat.xml_codec import render_text_element, render_xml
+from registry.store.records import ServiceInstance
+
+Entry = tuple[ServiceInstance, str]  # an instance and its actionType
+
+
+class DocumentEncoder:
+    """Encodes ``applications`` and ``application`` documents in JSON or XML."""
+
+    def __init__(self, max_entries: int = 500_000) -> None:
+        self._elements: dict[
+            tuple[str, str, str, str], tuple[ServiceInstance, bytes]
+        ] = {}
+        self._max_entries = max_entries
+
+    def applications(
+        self,
+        namespace: str,
+        media_type: str,
+        entries: Iterable[Entry],
+        version: str,
+        hashcode: str,
+    ) -> bytes:
+        """``{"applications": ...}``: the entries grouped by application."""
+        grouped: dict[str, list[bytes]] = {}
+        for instance, action in entries:
+            element = self._element(namespace, media_type, instance, action)
+            grouped.setdefault(app_name(instance), []).append(element)
+        if media_type == JSON:
+            apps = b",".join(
+                _json_application(name, elements) for name, elements in grouped.items()
+            )
+            return (
+                b'{"applications":{"versions__delta":%s,"apps__hashcode":%s,"application":[%s]}}'
+                % (
+                    orjson.dumps(version),
+                    orjson.dumps(hashcode),
+                    apps,
+                )
+            )
+        apps = b"".join(
+            _xml_application(name, elements) for name, elements in grouped.items()
+        )
+        head = render_text_element("versions__delta", version)
+        head += render_text_element("apps__hashcode", hashcode)
+        return b"<applications>" + head + apps + b"</applications>"
+
+    def application(
+        self,
+        namespace: str,
+        media_type: str,
+        name: str,
+        instances: Iterable[ServiceInstance],
+    ) -> bytes:
+        """``{"application": ...}`` of one application's instances."""
+        elements = [self._element(namespace, media_type, i, "ADDED") for i in instances]
+        if media_type == JSON:
+            return b'{"application":%s}' % _json_application(name, elements)
+        return _xml_application(name, elements)
+
+    def _element(
+        self, namespace: str, media_type: str, instance: ServiceInstance, action: str
+    ) -> bytes:
+        key = (namespace, media_type, instance.id, action)
+        cached = self._elements.get(key)
+        if cached is None or (cached[0] is not instance and cached[0] != instance):
+            tree = instance_tree(instance, action)
+            encoded = (
+                orjson.dumps(tree)
+                if media_type == JSON
+                else render_xml({"instance": tree})
+            )
+            cached = (instance, bytes(memoryview(encoded)))
+            if len(self._elements) >= self._max_entries:
+                self._elements.clear()  # crude but bounded; the next render refills it
+            self._elements[key] = cached
+        return cached[1]
+
+
+def _json_application(name: str, elements: list[bytes]) -> bytes:
+    return b'{"name":%s,"instance":[%s]}' % (orjson.dumps(name), b",".join(elements))
+
+
+def _xml_application(name: str, elements: list[bytes]) -> bytes:
+    return (
+        b"<application>"
+        + render_text_element("name", name)
+        + b"".join(elements)
+        + b"</application>"
+    )
