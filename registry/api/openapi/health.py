@@ -48,7 +48,8 @@ def uptime_docs(view: View) -> View:
                             "load_5m": 0.41,
                             "uptime": "5m12.000123s",
                         },
-                    }
+                    },
+                    "STORE": {"healthy": True, "properties": {"store": "inmem"}},
                 },
             )
         ],

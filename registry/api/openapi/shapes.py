@@ -222,7 +222,25 @@ class UptimeComponentSerializer(serializers.Serializer[Any]):
     properties = UptimePropertiesSerializer()
 
 
+class StorePropertiesSerializer(serializers.Serializer[Any]):
+    store = serializers.ChoiceField(choices=["inmem", "redis"])
+    address = serializers.CharField(
+        required=False, help_text="Redis address or Sentinels (store redis only)."
+    )
+    message = serializers.CharField(
+        required=False, help_text="Why the store is unhealthy (Redis unreachable)."
+    )
+
+
+class StoreComponentSerializer(serializers.Serializer[Any]):
+    healthy = serializers.BooleanField()
+    properties = StorePropertiesSerializer()
+
+
 class UptimeReportSerializer(serializers.Serializer[Any]):
     """Component name → health."""
 
     UPTIME = UptimeComponentSerializer(help_text="Always present and healthy.")
+    STORE = StoreComponentSerializer(
+        help_text="Always healthy in memory; on Redis, whether Redis answers."
+    )
