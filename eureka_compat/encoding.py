@@ -9,13 +9,14 @@ in-memory store), and a document is the join of its elements.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 
 import orjson
 
 from eureka_compat.formats import JSON
 from eureka_compat.instances import app_name, instance_tree
 from eureka_compat.xml_codec import render_text_element, render_xml
+from registry.api.fragments import ElementCache
 from registry.store.records import ServiceInstance
 
 Entry = tuple[ServiceInstance, str]  # an instance and its actionType
@@ -24,11 +25,8 @@ Entry = tuple[ServiceInstance, str]  # an instance and its actionType
 class DocumentEncoder:
     """Encodes ``applications`` and ``application`` documents in JSON or XML."""
 
-    def __init__(self, max_entries: int = 500_000) -> None:
-        self._elements: dict[
-            tuple[str, str, str, str], tuple[ServiceInstance, bytes]
-        ] = {}
-        self._max_entries = max_entries
+    def __init__(self) -> None:
+        self._elements = ElementCache()
 
     def applications(
         self,
@@ -39,9 +37,10 @@ class DocumentEncoder:
         hashcode: str,
     ) -> bytes:
         """``{"applications": ...}``: the entries grouped by application."""
+        listed = list(entries)
+        encoded = self._encode(namespace, media_type, listed)
         grouped: dict[str, list[bytes]] = {}
-        for instance, action in entries:
-            element = self._element(namespace, media_type, instance, action)
+        for (instance, _), element in zip(listed, encoded, strict=True):
             grouped.setdefault(app_name(instance), []).append(element)
         if media_type == JSON:
             apps = b",".join(
@@ -70,28 +69,36 @@ class DocumentEncoder:
         instances: Iterable[ServiceInstance],
     ) -> bytes:
         """``{"application": ...}`` of one application's instances."""
-        elements = [self._element(namespace, media_type, i, "ADDED") for i in instances]
+        elements = self._encode(
+            namespace, media_type, [(i, "ADDED") for i in instances]
+        )
         if media_type == JSON:
             return b'{"application":%s}' % _json_application(name, elements)
         return _xml_application(name, elements)
 
-    def _element(
-        self, namespace: str, media_type: str, instance: ServiceInstance, action: str
-    ) -> bytes:
-        key = (namespace, media_type, instance.id, action)
-        cached = self._elements.get(key)
-        if cached is None or (cached[0] is not instance and cached[0] != instance):
-            tree = instance_tree(instance, action)
-            encoded = (
-                orjson.dumps(tree)
-                if media_type == JSON
-                else render_xml({"instance": tree})
-            )
-            cached = (instance, bytes(memoryview(encoded)))
-            if len(self._elements) >= self._max_entries:
-                self._elements.clear()  # crude but bounded; the next render refills it
-            self._elements[key] = cached
-        return cached[1]
+    def _encode(
+        self, namespace: str, media_type: str, entries: list[Entry]
+    ) -> list[bytes]:
+        encode = _encode_json if media_type == JSON else _encode_xml
+        return self._elements.encode_all(
+            (namespace, media_type),
+            (((instance.id, action), instance) for instance, action in entries),
+            encode,
+        )
+
+
+def _encode_json(key: Hashable, instance: ServiceInstance) -> bytes:
+    return orjson.dumps(instance_tree(instance, _action(key)))
+
+
+def _encode_xml(key: Hashable, instance: ServiceInstance) -> bytes:
+    return render_xml({"instance": instance_tree(instance, _action(key))})
+
+
+def _action(key: Hashable) -> str:
+    """The actionType of an element key ``(id, actionType)``."""
+    assert isinstance(key, tuple)
+    return str(key[1])
 
 
 def _json_application(name: str, elements: list[bytes]) -> bytes:

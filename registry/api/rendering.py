@@ -7,11 +7,12 @@ as compact JSON text and spliced in without a decode/encode round trip.
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Hashable, Iterable
 from typing import Any
 
 import orjson
 
+from registry.api.fragments import ElementCache
 from registry.store.records import ServiceInstance
 
 INSTANCE_FIELDS = (
@@ -75,31 +76,18 @@ def render_instances(
 
 
 class FragmentCache:
-    """Encoded full instance objects, reused while their record is unchanged.
+    """Full instance objects as JSON, encoded once per record (see fragments)."""
 
-    A heartbeat makes a listing stale but changes one instance: the next render
-    re-encodes that one and joins the others' cached bytes. Records are immutable
-    values, so "unchanged" is equality (identity, for the in-memory store).
-    """
-
-    def __init__(self, max_entries: int = 500_000) -> None:
-        self._entries: dict[tuple[str, str], tuple[ServiceInstance, bytes]] = {}
-        self._max_entries = max_entries
+    def __init__(self) -> None:
+        self._elements = ElementCache()
 
     def encode(self, namespace: str, instances: Iterable[ServiceInstance]) -> bytes:
         """The JSON array of ``instances`` as full objects."""
-        entries = self._entries
-        parts = []
-        for instance in instances:
-            key = (namespace, instance.id)
-            cached = entries.get(key)
-            if cached is None or (cached[0] is not instance and cached[0] != instance):
-                cached = (
-                    instance,
-                    bytes(memoryview(orjson.dumps(instance_members(instance)))),
-                )
-                entries[key] = cached
-            parts.append(cached[1])
-        if len(entries) > self._max_entries:
-            entries.clear()  # crude but bounded; the next render refills it
+        parts = self._elements.encode_all(
+            namespace, ((i.id, i) for i in instances), _encode_full
+        )
         return b"[" + b",".join(parts) + b"]"
+
+
+def _encode_full(key: Hashable, instance: ServiceInstance) -> bytes:
+    return orjson.dumps(instance_members(instance))

@@ -75,21 +75,18 @@ def test_empty_documents():
     )
 
 
-def test_unchanged_records_reuse_their_encoding_and_changed_ones_do_not():
+def test_unchanged_records_reuse_their_encoding_per_format_and_action():
     encoder = DocumentEncoder()
-    first = encoder._element("ns", JSON, ENTRIES[0][0], "ADDED")
-    assert encoder._element("ns", JSON, ENTRIES[0][0], "ADDED") is first
-    # An equal record from another read (the Redis store) also reuses it.
-    assert (
-        encoder._element("ns", JSON, dataclasses.replace(ENTRIES[0][0]), "ADDED")
-        is first
-    )
+    [first] = encoder._encode("ns", JSON, [ENTRIES[0]])
+    assert encoder._encode("ns", JSON, [ENTRIES[0]])[0] is first
+    assert encoder._encode("ns", XML, [ENTRIES[0]])[0].startswith(b"<instance>")
+    [deleted] = encoder._encode("ns", JSON, [(ENTRIES[0][0], "DELETED")])
+    assert orjson.loads(deleted)["actionType"] == "DELETED"
     changed = dataclasses.replace(ENTRIES[0][0], status="DOWN")
     assert (
-        orjson.loads(encoder._element("ns", JSON, changed, "ADDED"))["status"] == "DOWN"
+        orjson.loads(encoder._encode("ns", JSON, [(changed, "ADDED")])[0])["status"]
+        == "DOWN"
     )
-    # Namespaces and formats never share elements.
-    assert encoder._element("other", JSON, ENTRIES[0][0], "ADDED") is not first
 
 
 def test_one_application():
