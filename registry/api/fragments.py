@@ -4,65 +4,91 @@ A change makes a listing stale but touches one instance: the next render encodes
 that one again and joins the others' cached bytes. Records are immutable values, so
 "unchanged" is equality (identity, for the in-memory store, which is the fast path).
 
-Entries of removed instances linger until their namespace's entries pass twice the
-largest batch encoded for it (at least :data:`FLOOR`); then the namespace starts
-afresh. Memory stays proportional to the registry, whatever the churn.
+An element not used for :data:`IDLE_SECONDS` is dropped (checked at most once a
+:data:`PRUNE_EVERY_SECONDS` per scope), so entries of removed instances do not pile
+up under churn while the elements of every listing clients still read stay warm.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Hashable, Iterable
 
 from registry.store.records import ServiceInstance
 
-#: Entries a namespace may hold before its stale ones are dropped, whatever its size.
-FLOOR = 1024
+IDLE_SECONDS = 600.0
+PRUNE_EVERY_SECONDS = 60.0
 
 #: Encodes the record of an element; gets the element's key too.
 Encode = Callable[[Hashable, ServiceInstance], bytes]
 
 
-class _Namespace:
-    __slots__ = ("entries", "peak")
+class _Entry:
+    __slots__ = ("data", "instance", "used")
 
-    def __init__(self) -> None:
-        self.entries: dict[Hashable, tuple[ServiceInstance, bytes]] = {}
-        self.peak = 0
+    def __init__(self, instance: ServiceInstance, data: bytes, used: float) -> None:
+        self.instance = instance  # the record the bytes were encoded from
+        self.data = data
+        self.used = used
+
+
+class _Scope:
+    __slots__ = ("entries", "pruned_at")
+
+    def __init__(self, now: float) -> None:
+        self.entries: dict[Hashable, _Entry] = {}
+        self.pruned_at = now
 
 
 class ElementCache:
-    """Per namespace (any hashable scope, such as namespace and format): element
-    key -> (record it was encoded from, its bytes)."""
+    """Per scope (a namespace, or namespace and format): element key -> bytes."""
 
-    def __init__(self) -> None:
-        self._namespaces: dict[Hashable, _Namespace] = {}
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._scopes: dict[Hashable, _Scope] = {}
         self._lock = threading.Lock()
 
     def encode_all(
         self,
-        namespace: Hashable,
+        scope: Hashable,
         items: Iterable[tuple[Hashable, ServiceInstance]],
         encode: Encode,
     ) -> list[bytes]:
         """The encoded bytes of every (key, record), encoding only what changed."""
-        space = self._space(namespace)
+        now = self._clock()
+        space = self._scope(scope, now)
         entries = space.entries
-        encoded = []
+        encoded: list[bytes] = []
         for key, instance in items:
-            cached = entries.get(key)
-            if cached is None or (cached[0] is not instance and cached[0] != instance):
-                cached = (instance, bytes(memoryview(encode(key, instance))))
-                entries[key] = cached
-            encoded.append(cached[1])
-        space.peak = max(space.peak, len(encoded))
-        if len(entries) > max(FLOOR, 2 * space.peak):
-            entries.clear()  # drops the stale entries of removed instances
+            entry = entries.get(key)
+            if entry is None or (
+                entry.instance is not instance and entry.instance != instance
+            ):
+                entry = _Entry(instance, bytes(memoryview(encode(key, instance))), now)
+                entries[key] = entry
+            else:
+                entry.used = now
+            encoded.append(entry.data)
+        if now - space.pruned_at > PRUNE_EVERY_SECONDS:
+            self._prune(space, now)
         return encoded
 
-    def _space(self, namespace: Hashable) -> _Namespace:
-        space = self._namespaces.get(namespace)
+    def size(self, scope: Hashable) -> int:
+        space = self._scopes.get(scope)
+        return len(space.entries) if space is not None else 0
+
+    def _scope(self, scope: Hashable, now: float) -> _Scope:
+        space = self._scopes.get(scope)
         if space is None:
             with self._lock:
-                space = self._namespaces.setdefault(namespace, _Namespace())
+                space = self._scopes.setdefault(scope, _Scope(now))
         return space
+
+    @staticmethod
+    def _prune(space: _Scope, now: float) -> None:
+        space.pruned_at = now
+        horizon = now - IDLE_SECONDS
+        stale = [key for key, entry in space.entries.items() if entry.used < horizon]
+        for key in stale:
+            space.entries.pop(key, None)

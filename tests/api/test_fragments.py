@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from registry.api.fragments import FLOOR, ElementCache
+from registry.api.fragments import ElementCache
 from registry.store.records import Endpoint, ServiceInstance
 
 
@@ -59,10 +59,21 @@ def test_scopes_never_share_elements():
     assert encode.calls == 2
 
 
-def test_churn_cannot_grow_the_cache_without_bound():
-    cache, encode = ElementCache(), Counting()
-    # 50 live instances, replaced by new ids again and again (pods with new IPs).
-    for generation in range(200):
+def test_elements_idle_for_ten_minutes_are_dropped():
+    now = [0.0]
+    cache, encode = ElementCache(clock=lambda: now[0]), Counting()
+    # Instances replaced by new ids again and again (pods with new IPs), one
+    # generation a minute: only the last ten minutes' elements stay.
+    for generation in range(60):
         live = [record(generation * 50 + n) for n in range(50)]
         cache.encode_all("ns", ((r.id, r) for r in live), encode)
-        assert len(cache._space("ns").entries) <= max(FLOOR, 2 * 50)
+        now[0] += 61
+        assert cache.size("ns") <= 50 * 11
+    # A listing read all along keeps its elements warm.
+    steady = [record(-n) for n in range(1, 4)]
+    for _ in range(30):
+        cache.encode_all("steady", ((r.id, r) for r in steady), encode)
+        now[0] += 61
+    calls = encode.calls
+    cache.encode_all("steady", ((r.id, r) for r in steady), encode)
+    assert encode.calls == calls
