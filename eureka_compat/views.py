@@ -61,8 +61,6 @@ class EurekaView(NamespacedView):
 
     authentication_classes: Sequence[type[BaseAuthentication]] = (EurekaAuthentication,)
     permission_classes: Sequence[_PermissionClass] = ()
-    #: The exception handler answers errors of these views with empty bodies.
-    empty_error_bodies = True
 
     def media_type(self) -> str:
         return response_media_type(self.request.META.get("HTTP_ACCEPT", ""))

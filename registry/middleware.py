@@ -21,8 +21,12 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from registry.api.cache import gzip_bytes
-from registry.api.errors import UNSUPPORTED_MEDIA_TYPE, error_response, is_eureka_path
-from registry.api.transport import is_secure
+from registry.api.errors import (
+    JSON_CONTENT_TYPE,
+    UNSUPPORTED_MEDIA_TYPE,
+    error_response,
+)
+from registry.api.transport import is_eureka_path, is_secure
 from registry.runtime import get_runtime
 
 access_log = logging.getLogger("registry.access")
@@ -69,7 +73,10 @@ class RegistryMiddleware:
             if _VALID_REQUEST_ID.fullmatch(incoming)
             else self.request_ids.next()
         )
-        response = self._precheck(request) or self.get_response(request)
+        eureka = is_eureka_path(request.path_info)
+        response = self._precheck(request, eureka) or self.get_response(request)
+        if eureka and response.status_code >= 400:
+            _empty_error_body(response)
         if request.method == "GET" and response.status_code == 200:
             response = _conditional(request, response)
         _negotiate_gzip(meta.get("HTTP_ACCEPT_ENCODING", ""), response)
@@ -83,13 +90,12 @@ class RegistryMiddleware:
             _log_access(request, response, request_id, started)
         return response
 
-    def _precheck(self, request: HttpRequest) -> HttpResponseBase | None:
+    def _precheck(self, request: HttpRequest, eureka: bool) -> HttpResponseBase | None:
         meta = request.META
         path = request.path_info
-        eureka = is_eureka_path(path)
         too_large = _read_body_within_limit(request)
         if too_large is not None:
-            return too_large if not eureka else HttpResponse(status=413)
+            return too_large
         # Eureka reads XML too; its views check their own content types.
         if (
             not eureka
@@ -104,6 +110,17 @@ class RegistryMiddleware:
         ):
             return _https_redirect(request)
         return None
+
+
+def _empty_error_body(response: HttpResponseBase) -> None:
+    """Eureka errors have no body (Spring's strict reader would parse one):
+    whatever produced ``{"Error": ...}`` (views, 404s, 500s, the checks here),
+    it goes. A registration's ``text/plain`` reason stays, as Eureka sends one."""
+    if (
+        isinstance(response, HttpResponse)
+        and response.get("Content-Type") == JSON_CONTENT_TYPE
+    ):
+        response.content = b""
 
 
 def _read_body_within_limit(request: HttpRequest) -> HttpResponse | None:
@@ -169,7 +186,7 @@ def _https_redirect(request: HttpRequest) -> HttpResponse:
     # escape, %2F included; get_full_path() re-escapes the decoded path otherwise.
     uri = request.META.get("RAW_URI") or request.get_full_path()
     location = f"https://{request.META.get('HTTP_HOST', '')}{uri}"
-    response = HttpResponse(status=301, content_type="application/json; charset=utf-8")
+    response = HttpResponse(status=301, content_type=JSON_CONTENT_TYPE)
     response["Location"] = location
     return response
 

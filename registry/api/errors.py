@@ -44,16 +44,10 @@ def error_response(status_code: int, text: str) -> JsonResponse:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse | None:
-    """DRF's ``EXCEPTION_HANDLER``: every known error as ``{"Error": ...}``, or with
-    an empty body for views that ask for it (``empty_error_bodies``: Eureka)."""
-    response = _error_response(exc, context)
-    view = context.get("view")
-    if response is not None and getattr(view, "empty_error_bodies", False):
-        response.content = b""
-    return response
+    """DRF's ``EXCEPTION_HANDLER``: every known error as ``{"Error": ...}``.
 
-
-def _error_response(exc: Exception, context: dict[str, Any]) -> HttpResponse | None:
+    (The middleware empties error bodies on the Eureka API, whatever made them.)
+    """
     if isinstance(exc, RegistryError):
         return error_response(exc.status_code, exc.text)
     if isinstance(exc, StoreUnavailableError):
@@ -89,21 +83,9 @@ def not_found_view(
     request: HttpRequest, exception: Exception | None = None
 ) -> HttpResponse:
     """Django's ``handler404``: unknown paths."""
-    if is_eureka_path(request.path_info):
-        return HttpResponse(status=404, content_type="application/json")
     return error_response(status.HTTP_404_NOT_FOUND, NOT_FOUND)
 
 
 def server_error_view(request: HttpRequest) -> HttpResponse:
     """Django's ``handler500``: unhandled exceptions (spec §2.6)."""
-    if is_eureka_path(request.path_info):
-        return HttpResponse(status=500, content_type="application/json")
     return error_response(status.HTTP_500_INTERNAL_SERVER_ERROR, INTERNAL_SERVER_ERROR)
-
-
-#: Paths of the Eureka API, whose errors have empty bodies (decisions.md).
-EUREKA_PREFIXES = ("/eureka/", "/api/eureka/")
-
-
-def is_eureka_path(path: str) -> bool:
-    return path.startswith(EUREKA_PREFIXES)

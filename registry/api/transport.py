@@ -19,3 +19,11 @@ def base_url(meta: Mapping[str, Any]) -> str:
     """``http(s)://<Host header>``, the base of the links the API hands out."""
     scheme = "https" if is_secure(meta) else "http"
     return f"{scheme}://{meta.get('HTTP_HOST', '')}"
+
+
+#: Paths of the Eureka API, whose errors have empty bodies (decisions.md).
+EUREKA_PREFIXES = ("/eureka/", "/api/eureka/")
+
+
+def is_eureka_path(path: str) -> bool:
+    return path.startswith(EUREKA_PREFIXES)

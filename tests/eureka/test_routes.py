@@ -380,3 +380,13 @@ def test_documents_vary_on_accept(client, registered):
     response = client.get(f"{BASE}/apps", headers=JSON)
     assert response["Vary"] == "Accept, Accept-Encoding"
     assert register(client, eureka_instance())["Content-Type"] == "application/json"
+
+
+def test_unhandled_errors_are_empty_500s(client, runtime, monkeypatch):
+    def broken(*args):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(runtime.catalogs, "get", broken)
+    client.raise_request_exception = False
+    response = client.get(f"{BASE}/apps", headers=JSON)
+    assert (response.status_code, response.content) == (500, b"")
