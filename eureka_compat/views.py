@@ -37,8 +37,7 @@ from eureka_compat.instances import (
     with_status_override,
 )
 from eureka_compat.statuses import STATUSES, UNKNOWN, parse_status
-from registry.api.base import NamespacedView
-from registry.api.cache import CachedBody
+from registry.api.base import NamespacedView, cached_response
 from registry.api.errors import RegistryError
 from registry.store.base import Catalog
 from registry.store.errors import (
@@ -90,7 +89,7 @@ class EurekaView(NamespacedView):
             revision,
             lambda: render(encoder, media_type),
         )
-        return _cached(entry, media_type)
+        return _varying(cached_response(entry, media_type))
 
     def cached_applications(
         self, kind: str, arg: str, catalog: Catalog, build: Callable[[], Document]
@@ -141,13 +140,6 @@ def _varying(response: HttpResponse) -> HttpResponse:
 
 def ok() -> HttpResponse:
     return HttpResponse(status=200, content_type="application/json")
-
-
-def _cached(entry: CachedBody, media_type: str) -> HttpResponse:
-    response = _varying(HttpResponse(entry.body, content_type=media_type))
-    response["ETag"] = entry.etag
-    response.cached_body = entry  # type: ignore[attr-defined]
-    return response
 
 
 def app_instances(catalog: Catalog, app: str) -> list[ServiceInstance]:

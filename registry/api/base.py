@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from rest_framework import viewsets
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -9,7 +10,7 @@ from rest_framework.views import APIView
 
 from registry.api.authentication import Namespace
 from registry.api.cache import CachedBody
-from registry.api.errors import JsonResponse
+from registry.api.errors import JSON_CONTENT_TYPE
 from registry.runtime import RegistryRuntime, get_runtime
 from registry.store.base import Catalog
 
@@ -55,9 +56,11 @@ class RegistryViewSet(viewsets.ViewSetMixin, NamespacedView):
     http_method_names = ["get", "post", "put", "delete"]
 
 
-def cached_response(entry: CachedBody, status: int = 200) -> JsonResponse:
+def cached_response(
+    entry: CachedBody, content_type: str = JSON_CONTENT_TYPE
+) -> HttpResponse:
     """A response whose body, ETag and gzip form come from the response cache."""
-    response = JsonResponse(entry.body, status=status)
+    response = HttpResponse(entry.body, content_type=content_type)
     response["ETag"] = entry.etag
     response.cached_body = entry  # type: ignore[attr-defined]
     return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import orjson
+from django.http import HttpResponse
 from rest_framework.decorators import action
 from rest_framework.request import Request
 
@@ -47,7 +48,7 @@ class ServiceViewSet(RegistryViewSet):
     lookup_field = "service_name"
     lookup_value_regex = "[^/]+"
 
-    def list(self, request: Request) -> JsonResponse:
+    def list(self, request: Request) -> HttpResponse:
         catalog = self.catalog()
         entry = self.runtime.responses.get_or_render(
             (self.namespace, "services"),
@@ -56,7 +57,7 @@ class ServiceViewSet(RegistryViewSet):
         )
         return cached_response(entry)
 
-    def retrieve(self, request: Request, service_name: str) -> JsonResponse:
+    def retrieve(self, request: Request, service_name: str) -> HttpResponse:
         catalog = self.catalog()
         entry = self.runtime.responses.get_or_render(
             (self.namespace, "service", service_name),
@@ -85,7 +86,7 @@ class InstanceViewSet(RegistryViewSet):
     lookup_field = "instance_id"
     lookup_value_regex = "[^/]+"
 
-    def create(self, request: Request) -> JsonResponse:
+    def create(self, request: Request) -> HttpResponse:
         try:
             registration = parse_registration(
                 request.body, self.runtime.config.ttl_clamp
@@ -108,7 +109,7 @@ class InstanceViewSet(RegistryViewSet):
         response["Location"] = self_link
         return response
 
-    def list(self, request: Request) -> JsonResponse:
+    def list(self, request: Request) -> HttpResponse:
         query = request.META.get("QUERY_STRING", "")
         try:
             selection = parse_selection(query)
@@ -129,14 +130,14 @@ class InstanceViewSet(RegistryViewSet):
         )
         return cached_response(entry)
 
-    def retrieve(self, request: Request, instance_id: str) -> JsonResponse:
+    def retrieve(self, request: Request, instance_id: str) -> HttpResponse:
         try:
             record = self.catalog().get_instance(instance_id)
         except InstanceNotFoundError as err:
             raise RegistryError(404, INSTANCE_NOT_FOUND) from err
         return JsonResponse(orjson.dumps({"instance": instance_members(record)}))
 
-    def destroy(self, request: Request, instance_id: str) -> JsonResponse:
+    def destroy(self, request: Request, instance_id: str) -> HttpResponse:
         try:
             self.catalog().deregister(instance_id)
         except InstanceNotFoundError as err:
@@ -144,7 +145,7 @@ class InstanceViewSet(RegistryViewSet):
         return JsonResponse()
 
     @action(detail=True, methods=["put"])
-    def heartbeat(self, request: Request, instance_id: str) -> JsonResponse:
+    def heartbeat(self, request: Request, instance_id: str) -> HttpResponse:
         try:
             self.catalog().renew(instance_id)
         except InstanceNotFoundError as err:
