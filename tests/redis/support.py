@@ -27,6 +27,7 @@ import redis
 import requests
 
 from tests.e2e.support import RegistryServer, client_session, instance_body
+from tests.eureka.helpers import eureka_instance as base_eureka_instance
 from tests.support.redis_server import REDIS_SERVER, RedisServer, free_port
 
 T = TypeVar("T")
@@ -326,29 +327,12 @@ def eureka_instance(
     app: str, host: str, port: int = 8080, duration: int = 90
 ) -> dict[str, Any]:
     """A registration body as Spring Cloud / py_eureka_client send it."""
-    return {
-        "instance": {
-            "instanceId": f"{host}:{app.lower()}:{port}",
-            "hostName": host,
-            "app": app,
-            "ipAddr": host,
-            "status": "UP",
-            "overriddenstatus": "UNKNOWN",
-            "port": {"$": port, "@enabled": "true"},
-            "securePort": {"$": 443, "@enabled": "false"},
-            "countryId": 1,
-            "dataCenterInfo": {
-                "@class": "com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo",
-                "name": "MyOwn",
-            },
-            "leaseInfo": {"renewalIntervalInSecs": 1, "durationInSecs": duration},
-            "metadata": {"management.port": str(port)},
-            "vipAddress": app.lower(),
-            "secureVipAddress": app.lower(),
-            "lastUpdatedTimestamp": "1700000000000",
-            "lastDirtyTimestamp": "1700000000000",
-        }
-    }
+    return base_eureka_instance(
+        app,
+        host,
+        port_number=port,
+        leaseInfo={"renewalIntervalInSecs": 1, "durationInSecs": duration},
+    )
 
 
 def delta_actions(document: dict[str, Any], instance_ids: Iterable[str]) -> list[str]:
