@@ -40,6 +40,10 @@ from registry.store.records import (
 #: Set of every namespace that has a catalog, for the expiry sweep.
 NAMESPACES_KEY = "reg:namespaces"
 _KEY_NAMES = ("inst", "live", "ext", "dl", "idx", "svcs", "srev", "rev", "crev", "jr")
+# Positions in that list (the order lua/common.lua expects), for direct reads.
+_SVCS, _SREV, _REV, _CREV, _JOURNAL = (
+    _KEY_NAMES.index(name) for name in ("svcs", "srev", "rev", "crev", "jr")
+)
 _EXPIRE_BATCH = 1000
 #: Failures that mean "Redis is not there right now": answer 503, retry later.
 UNAVAILABLE = (
@@ -115,15 +119,15 @@ class RedisCatalog(Catalog):
 
     @property
     def revision(self) -> int:
-        return self._counter(self._keys[7])
+        return self._counter(self._keys[_REV])
 
     @property
     def change_revision(self) -> int:
-        return self._counter(self._keys[8])
+        return self._counter(self._keys[_CREV])
 
     def service_revision(self, service_name: str) -> int:
         with translated_errors():
-            value = self._client.hget(self._keys[6], service_name)
+            value = self._client.hget(self._keys[_SREV], service_name)
         return int(value) if value else 0
 
     def _counter(self, key: str) -> int:
@@ -227,12 +231,12 @@ class RedisCatalog(Catalog):
 
     def list_services(self) -> list[str]:
         with translated_errors():
-            names = self._client.hkeys(self._keys[5])
+            names = self._client.hkeys(self._keys[_SVCS])
         return sorted(name.decode() for name in names)
 
     def recent_changes(self) -> list[Change]:
         with translated_errors():
-            entries = self._client.lrange(self._keys[9], 0, -1)
+            entries = self._client.lrange(self._keys[_JOURNAL], 0, -1)
         horizon_ms = self._clock.now_ns() // 1_000_000 - self._retention_ms
         changes = []
         for entry in entries:
