@@ -55,7 +55,5 @@ def _sentinel_master(config: RegistryConfig, options: dict[str, Any]) -> Any:
     }
     if config.store_password:
         sentinel_options["password"] = config.store_password
-    sentinel = Sentinel(  # type: ignore[no-untyped-call]
-        sentinels, sentinel_kwargs=sentinel_options, **options
-    )
-    return sentinel.master_for(config.store_sentinel_master)  # type: ignore[no-untyped-call]
+    sentinel = Sentinel(sentinels, sentinel_kwargs=sentinel_options, **options)
+    return sentinel.master_for(config.store_sentinel_master)
