@@ -2,22 +2,31 @@
 
 Every setting has a flag (``--min_ttl``) and an environment variable (``A8_MIN_TTL``);
 a flag given on the command line wins over the variable, which wins over the default.
+The variables may also come from a ``.env`` file in the working directory
+(:func:`environ_with_env_file`); a real environment variable wins over the file.
 :data:`SETTINGS` is the one table that drives parsing, ``--help`` and
-:func:`to_environ`. Pure Python: nothing here imports Django, so ``runregistry``,
-the gunicorn config and the settings module can all call it before Django starts.
+:func:`to_environ`. Nothing here needs Django's settings, so ``runregistry``, the
+gunicorn config and the settings module can all call it before Django starts.
 
-Exceptions raised by :func:`parse_config`::
+Exceptions raised by :func:`parse_config` and :func:`environ_with_env_file`::
 
     Exception
     ├── ConfigError        one bad setting; str() is a one-line message (exit status 2)
+    │   └── EnvFileError   a line of the .env file that is not NAME=value
     ├── HelpRequested      --help / -h; .text is the usage text
     └── VersionRequested   --version / -v; .text is "a8registry <VERSION>"
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import io
+import logging
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, Final
+
+import environ
 
 from registry import goflags
 from registry.config_model import (
@@ -25,6 +34,7 @@ from registry.config_model import (
     PROGRAM,
     VERSION,
     ConfigError,
+    EnvFileError,
     HelpRequested,
     RegistryConfig,
     VersionRequested,
@@ -32,16 +42,19 @@ from registry.config_model import (
 from registry.config_table import BY_NAME, SETTINGS, UNSUPPORTED_YET, Setting, help_text
 
 __all__ = [
+    "ENV_FILE",
     "PROGRAM",
     "SETTINGS",
     "UNSUPPORTED_YET",
     "VERSION",
     "ConfigError",
+    "EnvFileError",
     "HelpRequested",
     "RegistryConfig",
     "Setting",
     "VersionRequested",
     "config_from_environ",
+    "environ_with_env_file",
     "help_text",
     "parse_config",
     "to_environ",
@@ -87,6 +100,78 @@ def to_environ(config: RegistryConfig) -> dict[str, str]:
     every variable is present so stray ones in the parent environment are overridden.
     """
     return {s.env: s.format(getattr(config, s.name)) for s in SETTINGS}
+
+
+# --- the .env file ---------------------------------------------------------------
+
+ENV_FILE: Final = ".env"
+"""The optional file of ``A8_*`` variables, in the directory the registry starts in."""
+
+
+def environ_with_env_file(
+    environ_: Mapping[str, str], path: str | os.PathLike[str] = ENV_FILE
+) -> dict[str, str]:
+    """``environ_`` plus the ``A8_*`` variables that the file at ``path`` sets.
+
+    A variable present in ``environ_`` (even empty) wins over the file, as with
+    django-environ's ``read_env``; other names in the file are ignored; a missing
+    file adds nothing. Nothing is written to ``os.environ``. Raises
+    :class:`EnvFileError` for an unreadable file or a line that is not
+    ``NAME=value``.
+    """
+    merged = dict(environ_)
+    for name, value in read_env_file(path).items():
+        if name.startswith("A8_"):
+            merged.setdefault(name, value)
+    return merged
+
+
+def read_env_file(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Every ``NAME=value`` of a ``.env`` file, read by django-environ; ``{}`` if none.
+
+    The syntax is django-environ's: ``NAME=value`` or ``export NAME=value``, values
+    optionally in single or double quotes, ``#`` comments on their own lines.
+    """
+    shown = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as file:
+            content = file.read()
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as err:
+        raise EnvFileError(shown, 0, str(err)) from None
+
+    class _Scratch(environ.Env):  # type: ignore[misc]  # untyped django-environ
+        ENVIRON: dict[str, str] = {}  # read_env fills this, never os.environ
+
+    with _invalid_lines() as invalid:
+        _Scratch.read_env(io.StringIO(content))
+    if invalid:
+        number = content.splitlines().index(invalid[0]) + 1
+        raise EnvFileError(shown, number, "not NAME=value")
+    return dict(_Scratch.ENVIRON)
+
+
+@contextmanager
+def _invalid_lines() -> Iterator[list[str]]:
+    """Collect the lines that django-environ's ``read_env`` logs as invalid."""
+    invalid: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            # "Invalid line: %s" is its only warning.
+            if record.levelno >= logging.WARNING and isinstance(record.args, tuple):
+                invalid.append(str(record.args[0]))
+
+    logger = logging.getLogger(environ.Env.__module__)
+    handler = Collect()
+    propagate, logger.propagate = logger.propagate, False
+    logger.addHandler(handler)
+    try:
+        yield invalid
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
 
 
 def _flag_texts(argv: Sequence[str]) -> dict[str, list[str]]:

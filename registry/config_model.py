@@ -7,13 +7,18 @@ See :mod:`registry.config` for how flags and ``A8_*`` variables become a
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Final
 
 from registry import goflags
 
 VERSION: Final = "0.1.0"
 PROGRAM: Final = "a8registry"
+
+
+def env_var(name: str) -> str:
+    """The environment variable of setting ``name``: ``A8_`` + the upper-cased name."""
+    return "A8_" + name.upper()
 
 
 class ConfigError(Exception):
@@ -30,16 +35,31 @@ class ConfigError(Exception):
         self.reason = reason
 
     def __str__(self) -> str:
-        from registry.config_table import BY_NAME  # the table needs this module
-
         shown = goflags.quote(self.value)
-        spec = BY_NAME.get(self.setting)
-        if spec is not None:
-            where = f"{spec.env} / --{spec.name}"
-            return f"invalid value {shown} for {spec.name} ({where}): {self.reason}"
+        if self.setting in SETTING_NAMES:
+            where = f"{env_var(self.setting)} / --{self.setting}"
+            return f"invalid value {shown} for {self.setting} ({where}): {self.reason}"
         if self.setting:
             return f"invalid flag {shown}: {self.reason}"
         return f"invalid argument {shown}: {self.reason}"
+
+
+class EnvFileError(ConfigError):
+    """An unreadable ``.env`` file, or a line of it that is not ``NAME=value``.
+
+    ``path`` is the file and ``line`` the 1-based line number (0 when the whole file
+    cannot be read). The line's text is not kept: it may hold a secret.
+    """
+
+    def __init__(self, path: str, line: int, reason: str) -> None:
+        super().__init__("", "", reason)
+        self.path = path
+        self.line = line
+
+    def __str__(self) -> str:
+        if not self.line:
+            return f"cannot read {self.path}: {self.reason}"
+        return f"invalid line {self.line} of {self.path}: {self.reason}"
 
 
 class HelpRequested(Exception):
@@ -119,3 +139,5 @@ class RegistryConfig:
 
 
 DEFAULTS: Final = RegistryConfig()
+#: Every setting's flag name (the settings table has one row per field).
+SETTING_NAMES: Final = frozenset(field.name for field in fields(RegistryConfig))

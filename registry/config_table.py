@@ -7,6 +7,7 @@ and the configuration docs (a test checks ``docs/configuration.md`` against it).
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,7 +15,8 @@ from typing import Any, Final, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from registry import goflags
-from registry.config_model import DEFAULTS, PROGRAM
+from registry.config_model import DEFAULTS, PROGRAM, env_var
+from registry.logging_setup import FORMATS, LEVELS
 
 T = TypeVar("T")
 
@@ -49,23 +51,12 @@ def _listed(item: Callable[[str], str]) -> Callable[[str], tuple[str, ...]]:
     return parse
 
 
-_LOG_LEVELS: Final = {
-    "debug": "debug",
-    "info": "info",
-    "warn": "warning",
-    "warning": "warning",
-    "error": "error",
-    "fatal": "critical",
-    "panic": "critical",
-    "critical": "critical",
-}
-
-
 def _log_level(text: str) -> str:
-    level = _LOG_LEVELS.get(text.lower())
-    if level is None:
+    """A Go or Python level name, as Python's name: ``warn`` -> ``warning``."""
+    number = LEVELS.get(text.lower())
+    if number is None:
         raise ValueError("must be one of debug, info, warn, error, fatal, panic")
-    return level
+    return logging.getLevelName(number).lower()
 
 
 _HOSTNAME: Final = re.compile(
@@ -134,7 +125,7 @@ class Setting(Generic[T]):
     @property
     def env(self) -> str:
         """The environment variable: ``A8_`` + the upper-cased flag name."""
-        return "A8_" + self.name.upper()
+        return env_var(self.name)
 
     @property
     def default(self) -> T:
@@ -178,7 +169,7 @@ _PORT: Final = goflags.int_parser(1, 65535)
 
 SETTINGS: Final[tuple[Setting[Any], ...]] = (
     _s("log_level", _log_level, "debug, info, warn, error, fatal or panic"),
-    _s("log_format", _choice("text", "json", "logstash"), "text, json or logstash"),
+    _s("log_format", _choice(*FORMATS), "text, json or logstash"),
     _l(
         "auth_mode",
         _choice("trusted", "jwt"),
@@ -269,7 +260,8 @@ def help_text() -> str:
         "",
         "Flags: --name value, --name=value, -name value or -name=value; a boolean flag",
         "alone means true (--name=false to turn it off). Each flag falls back to its",
-        "A8_* environment variable, then to its default. Lists repeat the flag or",
+        "A8_* environment variable, then to that variable's line in the file .env of",
+        "the working directory (if any), then to its default. Lists repeat the flag or",
         "separate items with commas. Durations use Go syntax: 30s, 1m30s, 1.5h, 300ms.",
         "",
     ]

@@ -38,6 +38,8 @@ __all__ = [
     "make_formatter",
 ]
 
+#: The one table of level names (``log_level`` is parsed with it too): Python's
+#: names and the original's Go names (``warn``, ``fatal``, ``panic``).
 LEVELS: Final[Mapping[str, int]] = {
     "debug": logging.DEBUG,
     "info": logging.INFO,
@@ -48,6 +50,7 @@ LEVELS: Final[Mapping[str, int]] = {
     "fatal": logging.CRITICAL,
     "panic": logging.CRITICAL,
 }
+#: The log formats (``log_format`` accepts exactly these).
 FORMATS: Final = ("text", "json", "logstash")
 _HANDLER_NAME: Final = "registry"
 

@@ -1,8 +1,9 @@
 """Gunicorn configuration for ``gunicorn -c registry_project/gunicorn.conf.py``.
 
-Everything comes from the registry's own configuration (``A8_*`` variables; the
-``runregistry`` command turns its flags into those variables first), so both ways of
-starting the registry run the same server. A bad setting stops start-up here with one
+Everything comes from the registry's own configuration (``A8_*`` variables, and a
+``.env`` file in the working directory for those not set; the ``runregistry`` command
+turns its flags into those variables first), so both ways of starting the registry
+run the same server. A bad setting stops start-up here with one
 line on stderr and exit status 2.
 
 Worker model: the in-memory store lives inside one process, so it runs one worker
@@ -17,14 +18,18 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-from registry.config import ConfigError, config_from_environ
+from registry.config import ConfigError, config_from_environ, environ_with_env_file
 from registry.logging_setup import configure_logging
 
 try:
-    _config = config_from_environ(os.environ)
+    _environ = environ_with_env_file(os.environ)
+    _config = config_from_environ(_environ)
 except ConfigError as _err:
     print(f"a8registry: {_err}", file=sys.stderr)
     sys.exit(2)
+# The workers build their runtime from os.environ (registry.runtime): hand them the
+# .env file's variables too. This file runs in the master, before any fork.
+os.environ.update(_environ)
 
 _host = f"[{_config.api_host}]" if ":" in _config.api_host else _config.api_host
 bind = [f"{_host}:{_config.api_port}"]

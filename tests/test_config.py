@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from fractions import Fraction
 from pathlib import Path
 from unittest import mock
@@ -16,14 +17,17 @@ from registry.config import (
     SETTINGS,
     VERSION,
     ConfigError,
+    EnvFileError,
     HelpRequested,
     RegistryConfig,
     VersionRequested,
     config_from_environ,
+    environ_with_env_file,
     help_text,
     parse_config,
     to_environ,
 )
+from registry.config_model import SETTING_NAMES
 
 GATE_OPEN = mock.patch.object(config, "UNSUPPORTED_YET", ())
 
@@ -40,6 +44,16 @@ def error_for(argv: list[str], environ: dict[str, str] | None = None) -> ConfigE
 def test_no_flags_and_no_env_give_the_defaults():
     assert parse_config([], {}) == RegistryConfig()
     assert config_from_environ({}) == RegistryConfig()
+
+
+def test_settings_table_has_one_row_per_config_field():
+    names = [setting.name for setting in SETTINGS]
+    assert len(names) == len(set(names))
+    assert (
+        set(names)
+        == SETTING_NAMES
+        == {field.name for field in dataclasses.fields(RegistryConfig)}
+    )
 
 
 def test_defaults_match_the_spec():
@@ -799,3 +813,93 @@ def test_redis_settings_parse():
     )
     assert sentinel.store_sentinels == ("a:26379", "b:26379")
     assert sentinel.worker_processes() >= 2
+
+
+# --- the .env file -------------------------------------------------------------------
+
+
+def write_env_file(directory: Path, text: str) -> Path:
+    path = directory / ".env"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_env_file_adds_the_a8_variables_the_environment_lacks(tmp_path):
+    path = write_env_file(
+        tmp_path,
+        "# the registry's settings\n"
+        "A8_DEFAULT_TTL=45s\n"
+        "\n"
+        "export A8_AUTH_MODE='trusted'\n"
+        'A8_JWT_SECRET="a#b c"\n'
+        "A8_API_PORT=9000\n"
+        "OTHER=ignored\n",
+    )
+    environ = {"A8_API_PORT": "9100", "HOME": "/home/x"}
+
+    merged = environ_with_env_file(environ, path)
+
+    assert merged == {
+        "A8_API_PORT": "9100",  # the real environment wins
+        "HOME": "/home/x",
+        "A8_DEFAULT_TTL": "45s",
+        "A8_AUTH_MODE": "trusted",
+        "A8_JWT_SECRET": "a#b c",
+    }
+    assert environ == {"A8_API_PORT": "9100", "HOME": "/home/x"}  # not modified
+    parsed = parse_config(["--default_ttl", "50s"], merged)  # a flag wins over both
+    assert (parsed.default_ttl, parsed.auth_mode, parsed.api_port) == (
+        50,
+        ("trusted",),
+        9100,
+    )
+
+
+def test_env_file_never_touches_os_environ(tmp_path, monkeypatch):
+    monkeypatch.delenv("A8_MIN_TTL", raising=False)
+    path = write_env_file(tmp_path, "A8_MIN_TTL=5s\n")
+    assert environ_with_env_file({}, path) == {"A8_MIN_TTL": "5s"}
+    assert "A8_MIN_TTL" not in os.environ
+
+
+def test_an_empty_variable_still_hides_the_file_line(tmp_path):
+    """As django-environ's ``read_env``: a variable that is set wins, even empty."""
+    path = write_env_file(tmp_path, "A8_AUTH_MODE=trusted\n")
+    merged = environ_with_env_file({"A8_AUTH_MODE": ""}, path)
+    assert merged == {"A8_AUTH_MODE": ""}
+    assert config_from_environ(merged).auth_mode == ()
+
+
+def test_env_file_is_optional(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert environ_with_env_file({"A8_STORE": "inmem"}) == {"A8_STORE": "inmem"}
+
+
+def test_env_file_in_the_working_directory_is_read_by_default(tmp_path, monkeypatch):
+    write_env_file(tmp_path, "A8_MAX_TTL=2m\n")
+    monkeypatch.chdir(tmp_path)
+    assert config_from_environ(environ_with_env_file({})).max_ttl == 120
+
+
+def test_env_file_invalid_line_is_a_one_line_error_without_the_value(tmp_path):
+    path = write_env_file(tmp_path, "A8_MIN_TTL=5s\nA8_JWT_SECRET = s3cr3t\n")
+    with pytest.raises(EnvFileError) as raised:
+        environ_with_env_file({}, path)
+    message = str(raised.value)
+    assert isinstance(raised.value, ConfigError)  # exit 2 like any bad setting
+    assert message == f"invalid line 2 of {path}: not NAME=value"
+    assert "s3cr3t" not in message
+
+
+def test_env_file_values_are_checked_like_variables(tmp_path):
+    path = write_env_file(tmp_path, "A8_DEFAULT_TTL=soon\n")
+    err = error_for([], environ_with_env_file({}, path))
+    assert (err.setting, err.value) == ("default_ttl", "soon")
+
+
+def test_unreadable_env_file_is_an_error(tmp_path):
+    (tmp_path / ".env").mkdir()
+    with pytest.raises(EnvFileError) as raised:
+        environ_with_env_file({}, tmp_path / ".env")
+    assert str(raised.value).startswith(f"cannot read {tmp_path / '.env'}: ")
+    assert "\n" not in str(raised.value)

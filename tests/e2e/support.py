@@ -1,7 +1,8 @@
 """End-to-end support: the real registry (``manage.py runregistry``) in a subprocess.
 
 Each :class:`RegistryServer` listens on its own free loopback port, is started with a
-clean ``A8_*`` environment and is stopped with SIGTERM sent to the pid it started.
+clean ``A8_*`` environment in a directory of its own (so no ``.env`` file but the
+test's is read) and is stopped with SIGTERM sent to the pid it started.
 Servers are session-scoped per configuration; tests isolate their data with unique
 service names, or with a namespace of their own on the ``trusted`` servers.
 """
@@ -17,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 import warnings
@@ -30,6 +32,7 @@ import pytest
 import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+MANAGE_PY = str(REPO_ROOT / "manage.py")
 STARTUP_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
 JWT_SECRET = "e2e-jwt-secret-0123456789-abcdefghij"  # >= 32 bytes: no PyJWT warning
@@ -83,18 +86,25 @@ def clean_environ(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def run_registry_command(
-    args: Sequence[str], env: Mapping[str, str] | None = None, timeout: float = 60
+    args: Sequence[str],
+    env: Mapping[str, str] | None = None,
+    timeout: float = 60,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``manage.py runregistry <args>`` to completion (config errors, help)."""
-    return subprocess.run(
-        [sys.executable, "manage.py", "runregistry", *args],
-        cwd=REPO_ROOT,
-        env=clean_environ(env),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    """Run ``manage.py runregistry <args>`` to completion (config errors, help).
+
+    It runs in ``cwd``, else in an empty temporary directory.
+    """
+    with tempfile.TemporaryDirectory() as empty:
+        return subprocess.run(
+            [sys.executable, MANAGE_PY, "runregistry", *args],
+            cwd=cwd or empty,
+            env=clean_environ(env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
 
 
 class RegistryServer:
@@ -106,6 +116,7 @@ class RegistryServer:
         flags: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
     ) -> None:
+        """``log_path``'s directory is the server's working directory."""
         self.flags = list(flags)
         self.env = dict(env or {})
         self.port = free_port()
@@ -120,7 +131,7 @@ class RegistryServer:
     def start(self) -> RegistryServer:
         args = [
             sys.executable,
-            "manage.py",
+            MANAGE_PY,
             "runregistry",
             "--api_host",
             "127.0.0.1",
@@ -131,7 +142,7 @@ class RegistryServer:
         with open(self.log_path, "wb") as log, open(self.stdout_path, "wb") as out:
             self.process = subprocess.Popen(
                 args,
-                cwd=REPO_ROOT,
+                cwd=self.log_path.parent,
                 env=clean_environ(self.env),
                 stdin=subprocess.DEVNULL,
                 stdout=out,

@@ -12,10 +12,12 @@ import pytest
 
 from tests.e2e.support import (
     RegistryServer,
+    bearer,
     client_session,
     free_port,
     instance_body,
     is_listening,
+    register,
     run_registry_command,
     unique,
     wait_until,
@@ -102,6 +104,47 @@ def test_secret_values_are_not_echoed():
     )
     assert result.returncode == 2
     assert "s3cr3t-value" not in result.stderr
+
+
+# --- the .env file -----------------------------------------------------------------
+
+
+def test_env_file_in_the_working_directory_configures_the_server(tmp_path):
+    """``.env`` < real environment < flags."""
+    (tmp_path / ".env").write_text(
+        "A8_AUTH_MODE=trusted\nA8_DEFAULT_TTL=45s\nA8_MAX_TTL=60s\nA8_MIN_TTL=20s\n"
+    )
+    server = RegistryServer(
+        tmp_path / "registry.log",
+        ["--max_ttl", "2m"],
+        env={"A8_DEFAULT_TTL": "40s"},
+    )
+    try:
+        server.start()
+        with client_session() as http:
+            # auth_mode from the file: no token, no namespace
+            response = http.get(server.url("/api/v1/services"))
+            assert response.status_code == 401, response.text
+            token = bearer(unique("ns"))
+            defaulted = register(http, server, instance_body(unique()), token)
+            assert defaulted["ttl"] == 40  # the environment wins over the file
+            long = register(http, server, instance_body(unique(), ttl=100), token)
+            assert long["ttl"] == 100  # the flag (2m) wins over the file (60s)
+            short = register(http, server, instance_body(unique(), ttl=11), token)
+            assert short["ttl"] == 20  # min_ttl from the file
+    finally:
+        server.stop()
+        server.cleanup()
+
+
+def test_invalid_env_file_line_exits_2_with_one_line(tmp_path):
+    (tmp_path / ".env").write_text("A8_MIN_TTL=5s\nA8_JWT_SECRET: s3cr3t\n")
+    result = run_registry_command([], cwd=tmp_path)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "a8registry: invalid line 2 of .env: not NAME=value"
+    ]
 
 
 @pytest.mark.parametrize("flag", ["--help", "-h"])

@@ -1,7 +1,8 @@
 """``python manage.py runregistry [--flag value ...]``: run the registry under gunicorn.
 
 Flags follow the original's Go style (``--api_port 8080``, ``-api_port=8080``) and
-override the ``A8_*`` variables; see ``docs/configuration.md``. The command validates
+override the ``A8_*`` variables, which override a ``.env`` file in the working
+directory; see ``docs/configuration.md``. The command validates
 the configuration, hands it to gunicorn as ``A8_*`` variables and replaces itself with
 the gunicorn master (same pid, so SIGTERM stops the server gracefully).
 """
@@ -20,6 +21,7 @@ from registry.config import (
     ConfigError,
     HelpRequested,
     VersionRequested,
+    environ_with_env_file,
     parse_config,
     to_environ,
 )
@@ -33,7 +35,8 @@ class Command(BaseCommand):
     def run_from_argv(self, argv: list[str]) -> NoReturn:
         # Django's argparse would reject Go-style flags; the registry parses its own.
         try:
-            config = parse_config(argv[2:], os.environ)
+            environ = environ_with_env_file(os.environ)
+            config = parse_config(argv[2:], environ)
         except HelpRequested as request:
             sys.stdout.write(request.text)
             sys.exit(0)
@@ -43,7 +46,8 @@ class Command(BaseCommand):
         except ConfigError as err:
             print(f"a8registry: {err}", file=sys.stderr)
             sys.exit(2)
-        environ = {**os.environ, **to_environ(config)}
+        # Every A8_* variable is set: gunicorn.conf.py finds nothing to add from .env.
+        environ.update(to_environ(config))
         environ.setdefault("DJANGO_SETTINGS_MODULE", "registry_project.settings")
         args = [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF)]
         sys.stdout.flush()
