@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rest_framework.request import Request
 
-from registry.api.authentication import BearerAuthentication
+from registry.http.authentication import BearerAuthentication
 
 
 class EurekaAuthentication(BearerAuthentication):

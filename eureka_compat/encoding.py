@@ -16,7 +16,7 @@ import orjson
 from eureka_compat.formats import JSON
 from eureka_compat.instances import app_name, instance_tree
 from eureka_compat.xml_codec import render_text_element, render_xml
-from registry.api.fragments import ElementCache
+from registry.http.fragments import ElementCache
 from registry.store.records import ServiceInstance
 
 Entry = tuple[ServiceInstance, str]  # an instance and its actionType

@@ -2,6 +2,8 @@
 
 ``apps`` and ``apps/`` both answer (no slash redirect); ids are matched after
 percent-decoding and may contain ``:`` and ``.`` (no format suffixes here).
+:data:`EUREKA_API` declares the paths as the middleware and the error handlers see
+them (``REGISTRY_HTTP_APIS``).
 """
 
 from __future__ import annotations
@@ -9,6 +11,15 @@ from __future__ import annotations
 from django.urls import URLPattern, include, path, re_path
 
 from eureka_compat import views
+from eureka_compat.errors import EUREKA_ERRORS
+from registry.http.apis import HttpApi
+
+#: Every path of the Eureka API starts with one of these; so does any unknown
+#: path below them, which gets a Eureka (empty) 404 too.
+PREFIXES = ("/eureka/", "/api/eureka/")
+#: Empty error bodies; XML bodies too (its views check content types); HTTPS
+#: redirect when ``require_https`` is on.
+EUREKA_API = HttpApi(PREFIXES, EUREKA_ERRORS, json_bodies=False)
 
 _SEGMENT = r"(?P<{}>[^/]+)"
 

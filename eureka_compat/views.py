@@ -17,6 +17,7 @@ from eureka_compat import documents, openapi
 from eureka_compat.authentication import EurekaAuthentication
 from eureka_compat.documents import Document
 from eureka_compat.encoding import DocumentEncoder
+from eureka_compat.errors import EUREKA_ERRORS
 from eureka_compat.formats import (
     MalformedBodyError,
     UnsupportedBodyError,
@@ -37,8 +38,8 @@ from eureka_compat.instances import (
     with_status_override,
 )
 from eureka_compat.statuses import STATUSES, UNKNOWN, parse_status
-from registry.api.base import NamespacedView, cached_response
-from registry.api.errors import RegistryError
+from registry.http.errors import RegistryError
+from registry.http.views import NamespacedView, cached_response
 from registry.store.base import Catalog
 from registry.store.errors import (
     CapacityExceededError,
@@ -60,6 +61,12 @@ class EurekaView(NamespacedView):
 
     authentication_classes: Sequence[type[BaseAuthentication]] = (EurekaAuthentication,)
     permission_classes: Sequence[_PermissionClass] = ()
+
+    def get_exception_handler(
+        self,
+    ) -> Callable[[Exception, dict[str, Any]], HttpResponse | None]:
+        """Eureka's own handler: errors with empty bodies (:mod:`.errors`)."""
+        return EUREKA_ERRORS.handle_exception
 
     def media_type(self) -> str:
         return response_media_type(self.request.META.get("HTTP_ACCEPT", ""))

@@ -46,9 +46,10 @@ from typing import Any, NoReturn
 from xml.parsers import expat
 from xml.sax.saxutils import escape
 
+from registry.http.transport import MAX_BODY_BYTES
+
 __all__ = ["MAX_BODY_BYTES", "XmlDocumentError", "parse_xml", "render_xml"]
 
-MAX_BODY_BYTES = 1024 * 1024
 _MAX_DEPTH = 32
 _ALWAYS_LISTS = frozenset({"application", "instance"})
 _OBJECT_ELEMENTS = _ALWAYS_LISTS | {

@@ -12,9 +12,9 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from registry.api.errors import JsonResponse
 from registry.api.openapi import root_docs, uptime_docs
 from registry.config import VERSION
+from registry.http.errors import JsonResponse
 from registry.runtime import get_runtime
 
 if TYPE_CHECKING:

@@ -13,9 +13,9 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar, cast
 
-from registry.api.cache import ResponseCache
-from registry.api.rendering import FragmentCache
 from registry.config import RegistryConfig, config_from_environ
+from registry.http.cache import ResponseCache
+from registry.http.fragments import ElementCache
 from registry.resolvers import Resolver, build_resolver
 from registry.store.backends import MemoryBackend, RedisBackend, StoreBackend
 from registry.store.catalog_map import CatalogMap
@@ -48,7 +48,7 @@ class RegistryRuntime:
         self.store = backend or _backend_for(config, self.clock)
         self.catalogs = CatalogMap(self.store.new_catalog)
         self.responses = ResponseCache()
-        self.fragments = FragmentCache()
+        self.fragments = ElementCache()
         self._components: dict[str, object] = {}
         self._components_lock = threading.Lock()
         self._stop = threading.Event()

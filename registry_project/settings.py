@@ -19,7 +19,25 @@ INSTALLED_APPS = [
     "registry",
     "eureka_compat",
 ]
-MIDDLEWARE = ["registry.middleware.RegistryMiddleware"]
+# Single-purpose middleware, outermost first (registry.http.middleware says why
+# this order).
+MIDDLEWARE = [
+    "registry.http.middleware.AccessLogMiddleware",
+    "registry.http.middleware.RequestIdMiddleware",
+    "registry.http.middleware.GzipMiddleware",
+    "registry.http.middleware.ConditionalGetMiddleware",
+    "registry.http.middleware.BodyLimitMiddleware",
+    "registry.http.middleware.JsonBodyMiddleware",
+    "registry.http.middleware.HttpsRedirectMiddleware",
+]
+# The APIs by path prefix, first match first (registry.http.apis): what no view
+# handles (unknown paths, uncaught exceptions, 413, 415) is answered in the error
+# format of the path's API, which also says whether the 415 and HTTPS checks apply.
+REGISTRY_HTTP_APIS = [
+    "eureka_compat.urls.EUREKA_API",
+    "registry.api.errors.NATIVE_API",
+    "registry.api.errors.OTHER_PATHS",
+]
 ROOT_URLCONF = "registry_project.urls"
 WSGI_APPLICATION = "registry_project.wsgi.application"
 DATABASES: dict[str, dict[str, str]] = {}
@@ -44,12 +62,13 @@ LOGGING_CONFIG = None
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "registry.api.authentication.BearerAuthentication"
+        "registry.http.authentication.BearerAuthentication"
     ],
     "DEFAULT_PERMISSION_CLASSES": [],
     "DEFAULT_PARSER_CLASSES": [],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": None,
+    # The native API's; the Eureka views override get_exception_handler().
     "EXCEPTION_HANDLER": "registry.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }

@@ -33,5 +33,6 @@ urlpatterns = [
     re_path(r"^static/(?P<path>.+)$", serve, {"document_root": _SIDECAR_STATIC}),
 ]
 
-handler404 = "registry.api.errors.not_found_view"
-handler500 = "registry.api.errors.server_error_view"
+# In the error format of the API serving the path (REGISTRY_HTTP_APIS).
+handler404 = "registry.http.apis.not_found_view"
+handler500 = "registry.http.apis.server_error_view"

@@ -24,20 +24,17 @@ from openapi_spec_validator import validate
 
 from eureka_compat.xml_codec import render_xml
 from registry.api.errors import (
+    DEREGISTRATION_FAILED,
+    INSTANCE_NOT_FOUND,
     INTERNAL_SERVER_ERROR,
     METHOD_NOT_ALLOWED,
     NOT_FOUND,
-    STORE_UNAVAILABLE,
-    UNSUPPORTED_MEDIA_TYPE,
-)
-from registry.api.native import (
-    DEREGISTRATION_FAILED,
-    INSTANCE_NOT_FOUND,
     RENEWAL_FAILED,
     SERVICE_LOOKUP_FAILED,
+    STORE_UNAVAILABLE,
     TOO_LONG_TEXTS,
+    UNSUPPORTED_MEDIA_TYPE,
 )
-from registry.api.openapi import BEARER_SCHEME_NAME
 from registry.api.registration import (
     ENDPOINT_INCOMPLETE,
     ENDPOINT_REQUIRED,
@@ -52,6 +49,7 @@ from registry.api.registration import (
 from registry.api.rendering import INSTANCE_FIELDS
 from registry.api.selection import BAD_CRITERIA, BAD_FIELDS
 from registry.config import RegistryConfig
+from registry.http.openapi import BEARER_SCHEME_NAME
 from registry.resolvers import (
     InvalidTokenError,
     MalformedAuthorizationError,

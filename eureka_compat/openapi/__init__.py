@@ -5,7 +5,7 @@ Nothing here takes part in handling a request. The views are decorated with the
 :class:`~eureka_compat.openapi.schema.EurekaAutoSchema`; :mod:`.shapes` holds the
 documentation serializers of Eureka's wire format (eureka-api.md §6), :mod:`.examples`
 the example documents and :mod:`.operations` what every operation shares. Headers,
-parameters and the ``bearerAuth`` scheme come from :mod:`registry.api.openapi`.
+parameters and the ``bearerAuth`` scheme come from :mod:`registry.http.openapi`.
 ``docs/eureka.md`` is the prose guide.
 """
 

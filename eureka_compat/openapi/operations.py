@@ -9,7 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 
 from eureka_compat.formats import JSON, XML
 from eureka_compat.openapi.examples import example
-from registry.api.openapi.parameters import header
+from registry.http.openapi import header
 
 TAG = "eureka"
 

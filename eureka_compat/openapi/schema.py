@@ -15,8 +15,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema_view
 
 from eureka_compat.authentication import EurekaAuthentication
-from registry.api.openapi.operations import View
-from registry.api.openapi.parameters import path
+from registry.http.openapi import View, path
 
 # EurekaAuthentication is BearerAuthentication plus the path token: it shares the
 # `bearerAuth` scheme (BearerAuthenticationScheme matches subclasses) on purpose.

@@ -24,8 +24,7 @@ from eureka_compat.openapi.shapes import (
     Registration,
 )
 from eureka_compat.statuses import UNKNOWN
-from registry.api.openapi.operations import View
-from registry.api.openapi.parameters import query
+from registry.http.openapi import View, query
 
 TEXT = "text/plain"
 _NOT_FOUND = empty("Unknown application or instance; clients register again.")

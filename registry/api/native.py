@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import orjson
 from django.http import HttpResponse
+from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 
-from registry.api.base import RegistryViewSet, cached_response
-from registry.api.errors import JsonResponse, RegistryError
+from registry.api.errors import (
+    DEREGISTRATION_FAILED,
+    INSTANCE_NOT_FOUND,
+    RENEWAL_FAILED,
+    SERVICE_LOOKUP_FAILED,
+    TOO_LONG_TEXTS,
+)
 from registry.api.openapi import native_instance_docs, native_service_docs
 from registry.api.registration import (
     REGISTRATION_FAILED,
     RegistrationError,
     parse_registration,
 )
-from registry.api.rendering import FragmentCache, instance_members, render_instances
+from registry.api.rendering import encode_instances, instance_members, render_instances
 from registry.api.selection import Selection, SelectionError, parse_selection
-from registry.api.transport import base_url
+from registry.http.errors import JsonResponse, RegistryError
+from registry.http.fragments import ElementCache
+from registry.http.transport import base_url
+from registry.http.views import NamespacedView, cached_response
 from registry.store.base import Catalog
 from registry.store.errors import (
     CapacityExceededError,
@@ -25,20 +34,15 @@ from registry.store.errors import (
     InstanceNotFoundError,
 )
 
-SERVICE_LOOKUP_FAILED = "Failed to enumerate service names"
-INSTANCE_NOT_FOUND = "Instance not found"
-DEREGISTRATION_FAILED = "Failed to deregister instance"
-RENEWAL_FAILED = "Failed to renew instance registration"
 
-#: Texts of the length checks (decision Q4: real texts instead of raw message ids).
-TOO_LONG_TEXTS = {
-    "service_name": "Service name exceeded 64 bytes",
-    "endpoint": (
-        "Failed to register the instance because endpoint value exceeded 128 bytes"
-    ),
-    "status": "Status exceeded 32 bytes",
-    "metadata": "Metadata exceeded 1024 bytes",
-}
+class RegistryViewSet(viewsets.ViewSetMixin, NamespacedView):
+    """Base of the native API's viewsets.
+
+    The registry ignores ``Accept`` (spec §2.2); HEAD and OPTIONS are not
+    routes (spec §2.1).
+    """
+
+    http_method_names = ["get", "post", "put", "delete"]
 
 
 @native_service_docs
@@ -63,19 +67,22 @@ class ServiceViewSet(RegistryViewSet):
             (self.namespace, "service", service_name),
             (catalog.service_revision(service_name),),
             lambda: _render_service(
-                catalog, service_name, self.runtime.fragments, self.namespace
+                catalog,
+                service_name,
+                self.runtime.component("native.fragments", ElementCache),
+                self.namespace,
             ),
         )
         return cached_response(entry)
 
 
 def _render_service(
-    catalog: Catalog, service_name: str, fragments: FragmentCache, namespace: str
+    catalog: Catalog, service_name: str, fragments: ElementCache, namespace: str
 ) -> bytes:
     instances = catalog.list_instances(service_name)
     if not instances:
         raise RegistryError(404, SERVICE_LOOKUP_FAILED)
-    encoded = fragments.encode(namespace, instances)
+    encoded = encode_instances(fragments, namespace, instances)
     return b'{"service_name":%s,"instances":%s}' % (orjson.dumps(service_name), encoded)
 
 
@@ -125,7 +132,10 @@ class InstanceViewSet(RegistryViewSet):
             (self.namespace, "instances", query),
             (revision,),
             lambda: _render_selection(
-                catalog, selection, self.runtime.fragments, self.namespace
+                catalog,
+                selection,
+                self.runtime.component("native.fragments", ElementCache),
+                self.namespace,
             ),
         )
         return cached_response(entry)
@@ -154,11 +164,11 @@ class InstanceViewSet(RegistryViewSet):
 
 
 def _render_selection(
-    catalog: Catalog, selection: Selection, fragments: FragmentCache, namespace: str
+    catalog: Catalog, selection: Selection, fragments: ElementCache, namespace: str
 ) -> bytes:
     instances = catalog.list_instances(selection.service_name)
     if selection.predicate is not None:
         instances = [i for i in instances if selection.predicate(i)]
     if selection.fields is None:
-        return b'{"instances":%s}' % fragments.encode(namespace, instances)
+        return b'{"instances":%s}' % encode_instances(fragments, namespace, instances)
     return orjson.dumps({"instances": render_instances(instances, selection.fields)})

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from registry.api.fragments import ElementCache
+from registry.http.fragments import ElementCache
 from registry.store.records import ServiceInstance
 
 INSTANCE_FIELDS = (
@@ -75,18 +75,13 @@ def render_instances(
     return [instance_members(instance, fields) for instance in instances]
 
 
-class FragmentCache:
-    """Full instance objects as JSON, encoded once per record (see fragments)."""
-
-    def __init__(self) -> None:
-        self._elements = ElementCache()
-
-    def encode(self, namespace: str, instances: Iterable[ServiceInstance]) -> bytes:
-        """The JSON array of ``instances`` as full objects."""
-        parts = self._elements.encode_all(
-            namespace, ((i.id, i) for i in instances), _encode_full
-        )
-        return b"[" + b",".join(parts) + b"]"
+def encode_instances(
+    elements: ElementCache, namespace: str, instances: Iterable[ServiceInstance]
+) -> bytes:
+    """The JSON array of ``instances`` as full objects, each encoded once per record
+    (the runtime's element cache, scoped by namespace)."""
+    parts = elements.encode_all(namespace, ((i.id, i) for i in instances), _encode_full)
+    return b"[" + b",".join(parts) + b"]"
 
 
 def _encode_full(key: Hashable, instance: ServiceInstance) -> bytes:

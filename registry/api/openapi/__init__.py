@@ -4,9 +4,9 @@ Nothing here takes part in handling a request. Every error text is taken from th
 constant the views use, so the description cannot drift from the behaviour
 (``tests/test_openapi.py`` checks the wiring). The modules:
 
-* :mod:`.auth`: the ``bearerAuth`` scheme (:class:`BearerAuthenticationScheme`);
 * :mod:`.shapes`: documentation serializers of the bodies;
-* :mod:`.parameters`: headers, path and query parameters;
+* :mod:`.parameters`: headers, path and query parameters (built with the helpers
+  of :mod:`registry.http.openapi`, shared with the Eureka API's description);
 * :mod:`.responses`: error responses and the errors every route shares;
 * :mod:`.operations`: ``extend_schema`` with what every operation shares;
 * :mod:`.native` and :mod:`.health`: the decorators of the views;
@@ -14,12 +14,12 @@ constant the views use, so the description cannot drift from the behaviour
 
 The views are decorated with :func:`native_service_docs`, :func:`native_instance_docs`,
 :func:`root_docs` and :func:`uptime_docs`. Importing this package also registers
-:class:`BearerAuthenticationScheme`, so every module using the decorators imports it.
+the ``bearerAuth`` scheme (:class:`registry.http.openapi.BearerAuthenticationScheme`),
+so every module using the decorators imports it.
 """
 
 from __future__ import annotations
 
-from registry.api.openapi.auth import BEARER_SCHEME_NAME, BearerAuthenticationScheme
 from registry.api.openapi.health import root_docs, uptime_docs
 from registry.api.openapi.hooks import describe_common_behaviour
 from registry.api.openapi.native import native_instance_docs, native_service_docs
@@ -27,6 +27,7 @@ from registry.api.openapi.shapes import (
     ENDPOINT_TYPE_CHOICES,
     REGISTRATION_STATUS_CHOICES,
 )
+from registry.http.openapi import BEARER_SCHEME_NAME, BearerAuthenticationScheme
 
 __all__ = [
     "BEARER_SCHEME_NAME",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema_view
 
-from registry.api.openapi.operations import TAG_HEALTH, View, operation
+from registry.api.openapi.operations import TAG_HEALTH, operation
 from registry.api.openapi.responses import empty
 from registry.api.openapi.shapes import UptimeReportSerializer
+from registry.http.openapi import View
 
 
 def root_docs(view: View) -> View:

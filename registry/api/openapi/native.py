@@ -9,7 +9,14 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 
-from registry.api.openapi.operations import TAG_INSTANCES, TAG_SERVICES, View, operation
+from registry.api.errors import (
+    DEREGISTRATION_FAILED,
+    INSTANCE_NOT_FOUND,
+    RENEWAL_FAILED,
+    SERVICE_LOOKUP_FAILED,
+    TOO_LONG_TEXTS,
+)
+from registry.api.openapi.operations import TAG_INSTANCES, TAG_SERVICES, operation
 from registry.api.openapi.parameters import (
     FIELDS_PARAM,
     INSTANCE_ID_PATH,
@@ -34,6 +41,7 @@ from registry.api.registration import (
     STATUS_INVALID,
 )
 from registry.api.selection import BAD_CRITERIA, BAD_FIELDS, STATUS_ALL
+from registry.http.openapi import View
 
 _EXAMPLE_ID = "26634d9e31ce714e"
 _EXAMPLE_SELF = f"http://registry.example.com:8080/api/v1/instances/{_EXAMPLE_ID}"
@@ -51,10 +59,6 @@ _EXAMPLE_INSTANCE = {
 
 def native_service_docs(view: View) -> View:
     """Document :class:`registry.api.native.ServiceViewSet`."""
-    # registry.api.native imports this package to decorate its views: its texts are
-    # read when the decorator runs (they are defined above the views), not at import.
-    from registry.api.native import SERVICE_LOOKUP_FAILED
-
     decorate = extend_schema_view(
         list=operation(
             operation_id="listServices",
@@ -167,14 +171,6 @@ Checks, in order; the first failure answers:
 
 def native_instance_docs(view: View) -> View:
     """Document :class:`registry.api.native.InstanceViewSet`."""
-    # See native_service_docs: read at decoration time, not at import.
-    from registry.api.native import (
-        DEREGISTRATION_FAILED,
-        INSTANCE_NOT_FOUND,
-        RENEWAL_FAILED,
-        TOO_LONG_TEXTS,
-    )
-
     decorate = extend_schema_view(
         create=operation(
             operation_id="registerInstance",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 
@@ -13,9 +13,6 @@ from registry.api.openapi.parameters import (
     response_headers,
 )
 from registry.api.openapi.responses import NOT_MODIFIED, common_errors
-
-#: A view class, as the ``*_docs`` decorators take and return it.
-View = TypeVar("View", bound=type)
 
 TAG_SERVICES = "services"
 TAG_INSTANCES = "instances"

@@ -1,49 +1,15 @@
-"""Parameters: the header, path and query helpers, and the native API's parameters.
-
-:func:`header`, :func:`path` and :func:`query` are shared with the Eureka API's
-description (:mod:`eureka_compat.openapi`).
-"""
+"""Parameters of the native API (the helpers are :mod:`registry.http.openapi`'s)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter
 
 from registry.api.rendering import INSTANCE_FIELDS
 from registry.api.selection import BAD_FIELDS, STATUS_ALL
-
-
-def header(
-    name: str, description: str, codes: Sequence[int] | bool = True
-) -> OpenApiParameter:
-    """A string header: sent by the client (``codes=False``), or answered with
-    every response (``True``) or with those of the status ``codes``.
-    """
-    return OpenApiParameter(
-        name,
-        OpenApiTypes.STR,
-        OpenApiParameter.HEADER,
-        description=description,
-        response=codes if isinstance(codes, bool) else list(codes),
-    )
-
-
-def path(name: str, description: str) -> OpenApiParameter:
-    """A string path parameter."""
-    return OpenApiParameter(
-        name, OpenApiTypes.STR, OpenApiParameter.PATH, description=description
-    )
-
-
-def query(name: str, kind: Any, description: str, **kwargs: Any) -> OpenApiParameter:
-    """A query parameter of type ``kind`` (a type, OpenApiTypes or a JSON schema)."""
-    return OpenApiParameter(
-        name, kind, OpenApiParameter.QUERY, description=description, **kwargs
-    )
-
+from registry.http.openapi import header, path, query
 
 # --- headers --------------------------------------------------------------------
 

@@ -1,16 +1,14 @@
-"""What every registry view shares: namespace, catalog, lean DRF dispatch."""
+"""What every API view shares: namespace, catalog, lean DRF dispatch, cached bodies."""
 
 from __future__ import annotations
 
-from django.http import HttpResponse
-from rest_framework import viewsets
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from registry.api.authentication import Namespace
-from registry.api.cache import CachedBody
-from registry.api.errors import JSON_CONTENT_TYPE
+from registry.http.authentication import Namespace
+from registry.http.cache import CachedBody, CachedBodyResponse
+from registry.http.errors import JSON_CONTENT_TYPE
 from registry.runtime import RegistryRuntime, get_runtime
 from registry.store.base import Catalog
 
@@ -46,21 +44,9 @@ class NamespacedView(APIView):
         return self.runtime.catalogs.get(self.namespace)
 
 
-class RegistryViewSet(viewsets.ViewSetMixin, NamespacedView):
-    """Base of the native API's viewsets.
-
-    The registry ignores ``Accept`` (spec §2.2); HEAD and OPTIONS are not
-    routes (spec §2.1).
-    """
-
-    http_method_names = ["get", "post", "put", "delete"]
-
-
 def cached_response(
     entry: CachedBody, content_type: str = JSON_CONTENT_TYPE
-) -> HttpResponse:
-    """A response whose body, ETag and gzip form come from the response cache."""
-    response = HttpResponse(entry.body, content_type=content_type)
-    response["ETag"] = entry.etag
-    response.cached_body = entry  # type: ignore[attr-defined]
-    return response
+) -> CachedBodyResponse:
+    """A response whose body, ETag and gzip form come from the response cache
+    (a :class:`~registry.http.cache.CachedBodyResponse`)."""
+    return CachedBodyResponse(entry, content_type)

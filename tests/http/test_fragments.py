@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from registry.api.fragments import ElementCache
+from registry.http.fragments import ElementCache
 from registry.store.records import Endpoint, ServiceInstance
 
 

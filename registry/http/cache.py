@@ -2,7 +2,9 @@
 
 Reads dominate a registry. A listing is rendered once per (namespace, query) and
 store revision; until the revision moves, every request is answered from these
-bytes, their ETag and (on demand) their gzip form.
+bytes, their ETag and (on demand) their gzip form. A body served from here travels
+as a :class:`CachedBodyResponse`, which carries its :class:`CachedBody` as a typed
+attribute: the gzip middleware checks ``isinstance`` and reuses the gzip form.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+
+from django.http import HttpResponse
 
 #: What a cached body is valid for: store revisions (plus anything else that
 #: changes the body, such as a time bucket), compared as a tuple.
@@ -35,6 +39,16 @@ class CachedBody:
         if self._gzipped is None:
             self._gzipped = gzip_bytes(self.body)
         return self._gzipped
+
+
+class CachedBodyResponse(HttpResponse):
+    """A response whose body, ETag and gzip form come from the response cache."""
+
+    def __init__(self, entry: CachedBody, content_type: str) -> None:
+        super().__init__(entry.body, content_type=content_type)
+        self["ETag"] = entry.etag
+        #: The cache entry of the body (its gzip form is made once, then reused).
+        self.cached = entry
 
 
 def gzip_bytes(body: bytes) -> bytes:

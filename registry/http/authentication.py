@@ -1,4 +1,9 @@
-"""DRF authentication: bind each request to a namespace (spec §3.1)."""
+"""DRF authentication: bind each request to a namespace (spec §3.1).
+
+Both APIs use :class:`BearerAuthentication`; the Eureka API's subclass adds the
+token in the path. The namespace also goes to the request's
+:class:`~registry.http.context.RequestContext`, for the access log.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
+from registry.http.context import request_context
 from registry.resolvers import AuthError, token_from_authorization
 from registry.runtime import get_runtime
 
@@ -27,7 +33,8 @@ class BearerAuthentication(BaseAuthentication):
     """
 
     def authenticate(self, request: Request) -> tuple[Namespace, str]:
-        header = request.META.get("HTTP_AUTHORIZATION", "")
+        meta = request.META
+        header = meta.get("HTTP_AUTHORIZATION", "")
         try:
             token = (
                 token_from_authorization(header) if header else self.path_token(request)
@@ -35,8 +42,7 @@ class BearerAuthentication(BaseAuthentication):
             namespace = get_runtime().resolver.resolve(token)
         except AuthError as err:
             raise exceptions.AuthenticationFailed(err.text) from err
-        # The access log (plain Django middleware) reads it from the HttpRequest.
-        request._request.registry_namespace = namespace  # type: ignore[attr-defined]
+        request_context(meta).namespace = namespace
         return Namespace(namespace), token
 
     def path_token(self, request: Request) -> str:

@@ -1,14 +1,20 @@
-"""The ``bearerAuth`` security scheme: :class:`BearerAuthenticationScheme`.
+"""OpenAPI helpers both APIs' descriptions use (drf-spectacular).
 
-Defining the extension registers it with drf-spectacular, so the package imports this
-module before any view is described.
+The ``bearerAuth`` security scheme (:class:`BearerAuthenticationScheme`, beside the
+authentication class it documents), the :func:`header`, :func:`path` and :func:`query`
+parameter helpers, and :data:`View`, the type the ``*_docs`` decorators take.
+Defining the extension registers it with drf-spectacular, so each API's description
+imports this module before any view is described.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 
 from registry.resolvers import (
     DEFAULT_NAMESPACE,
@@ -19,6 +25,9 @@ from registry.resolvers import (
 
 if TYPE_CHECKING:
     from drf_spectacular.openapi import AutoSchema
+
+#: A view class, as the ``*_docs`` decorators take and return it.
+View = TypeVar("View", bound=type)
 
 BEARER_SCHEME_NAME = "bearerAuth"
 
@@ -49,9 +58,9 @@ token means depends on the server's `auth_mode` setting (`A8_AUTH_MODE`):
 
 
 class BearerAuthenticationScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
-    """Documents :class:`registry.api.authentication.BearerAuthentication`."""
+    """Documents :class:`registry.http.authentication.BearerAuthentication`."""
 
-    target_class = "registry.api.authentication.BearerAuthentication"
+    target_class = "registry.http.authentication.BearerAuthentication"
     match_subclasses = True
     name = BEARER_SCHEME_NAME
 
@@ -65,3 +74,32 @@ class BearerAuthenticationScheme(OpenApiAuthenticationExtension):  # type: ignor
     ) -> dict[str, list[Any]] | list[dict[str, list[Any]]]:
         # A bearer token, or none at all when no auth mode is configured.
         return [{BEARER_SCHEME_NAME: []}, {}]
+
+
+def header(
+    name: str, description: str, codes: Sequence[int] | bool = True
+) -> OpenApiParameter:
+    """A string header: sent by the client (``codes=False``), or answered with
+    every response (``True``) or with those of the status ``codes``.
+    """
+    return OpenApiParameter(
+        name,
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        description=description,
+        response=codes if isinstance(codes, bool) else list(codes),
+    )
+
+
+def path(name: str, description: str) -> OpenApiParameter:
+    """A string path parameter."""
+    return OpenApiParameter(
+        name, OpenApiTypes.STR, OpenApiParameter.PATH, description=description
+    )
+
+
+def query(name: str, kind: Any, description: str, **kwargs: Any) -> OpenApiParameter:
+    """A query parameter of type ``kind`` (a type, OpenApiTypes or a JSON schema)."""
+    return OpenApiParameter(
+        name, kind, OpenApiParameter.QUERY, description=description, **kwargs
+    )

@@ -1,9 +1,14 @@
-"""How a request reached us (scheme, host); shared by views and middleware."""
+"""How a request reached us (scheme, host) and what it may carry; shared by both
+APIs and the middleware."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+#: The largest request body accepted, by every API and codec: registrations are a
+#: few kilobytes at most.
+MAX_BODY_BYTES = 1024 * 1024
 
 
 def is_secure(meta: Mapping[str, Any]) -> bool:
@@ -19,11 +24,3 @@ def base_url(meta: Mapping[str, Any]) -> str:
     """``http(s)://<Host header>``, the base of the links the API hands out."""
     scheme = "https" if is_secure(meta) else "http"
     return f"{scheme}://{meta.get('HTTP_HOST', '')}"
-
-
-#: Paths of the Eureka API, whose errors have empty bodies (decisions.md).
-EUREKA_PREFIXES = ("/eureka/", "/api/eureka/")
-
-
-def is_eureka_path(path: str) -> bool:
-    return path.startswith(EUREKA_PREFIXES)

@@ -1,0 +1,68 @@
+"""Refuse request bodies over :data:`~registry.http.transport.MAX_BODY_BYTES` (413),
+and read chunked ones.
+
+Django only reads ``Content-Length`` bytes, so a chunked body would look empty; it
+is read here (up to the limit) and handed to Django as the body. The 413 is written
+in the error format of the API serving the path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+
+from registry.http.apis import api_for_path
+from registry.http.transport import MAX_BODY_BYTES
+
+BODY_TOO_LARGE = f"Request body exceeded {MAX_BODY_BYTES} bytes"
+#: A refused body is read and dropped up to this size (larger ones may cost the
+#: client its connection).
+DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
+
+
+class BodyLimitMiddleware:
+    """See the module docstring."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return _read_body_within_limit(request) or self.get_response(request)
+
+
+def _read_body_within_limit(request: HttpRequest) -> HttpResponse | None:
+    meta = request.META
+    try:
+        length = int(meta.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > MAX_BODY_BYTES:
+        _discard(meta["wsgi.input"], min(length, DRAIN_LIMIT_BYTES))
+        return _too_large(request)
+    chunked = "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if chunked and not meta.get("CONTENT_LENGTH"):
+        body = meta["wsgi.input"].read(MAX_BODY_BYTES + 1)
+        if len(body) > MAX_BODY_BYTES:
+            return _too_large(request)
+        request._body = body  # Django's cached body
+        meta["CONTENT_LENGTH"] = str(len(body))
+    return None
+
+
+def _too_large(request: HttpRequest) -> HttpResponse:
+    return api_for_path(request.path_info).errors.response(413, BODY_TOO_LARGE)
+
+
+def _discard(stream: Any, length: int) -> None:
+    """Read and drop a refused body, so the keep-alive connection stays in step.
+
+    Gunicorn ignores an application's ``Connection: close``; a body left unread
+    would be parsed as the next request.
+    """
+    while length > 0:
+        chunk = stream.read(min(length, 65536))
+        if not chunk:
+            return
+        length -= len(chunk)

@@ -1,0 +1,58 @@
+"""The request id (spec §2.4): the client's ``X-Request-Id`` if valid, else a new one.
+
+It goes into the request's :class:`~registry.http.context.RequestContext` (created
+here, once per request) and back in ``REQUEST_ID`` and ``X-Request-Id``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+import re
+import string
+import time
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponseBase
+
+from registry.http.context import CONTEXT_KEY, RequestContext
+
+_VALID_REQUEST_ID = re.compile(r"[!-~]{1,200}")
+
+
+class RequestIds:
+    """``<10 letters>_<unix ns>_<counter>`` (spec §2.4); the prefix is per process."""
+
+    def __init__(self) -> None:
+        self._pid = -1
+        self._prefix = ""
+        self._counter = itertools.count(1)
+
+    def next(self) -> str:
+        if self._pid != os.getpid():  # a forked worker gets its own prefix
+            self._pid = os.getpid()
+            self._prefix = "".join(random.choices(string.ascii_letters, k=10))
+        return f"{self._prefix}_{time.time_ns()}_{next(self._counter)}"
+
+
+class RequestIdMiddleware:
+    """See the module docstring."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+        self.request_ids = RequestIds()
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        meta = request.META
+        incoming = meta.get("HTTP_X_REQUEST_ID", "")
+        request_id = (
+            incoming
+            if _VALID_REQUEST_ID.fullmatch(incoming)
+            else self.request_ids.next()
+        )
+        meta[CONTEXT_KEY] = RequestContext(request_id)
+        response = self.get_response(request)
+        response["REQUEST_ID"] = request_id
+        response["X-Request-Id"] = request_id
+        return response
