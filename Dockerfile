@@ -1,6 +1,8 @@
 # The registry in a slim image, run as an unprivileged user.
 #   docker build -t a8-registry .
 #   docker run -p 8080:8080 -e A8_AUTH_MODE=trusted a8-registry
+#   docker run -p 9000:9000 a8-registry --api_port 9000 --log_format json
+# Dependencies are installed at the versions pinned in constraints.txt.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -9,17 +11,20 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /app
-COPY pyproject.toml README.md manage.py ./
+COPY pyproject.toml README.md constraints.txt manage.py ./
 COPY registry ./registry
 COPY registry_project ./registry_project
 COPY eureka_compat ./eureka_compat
-RUN pip install . \
+RUN pip install -c constraints.txt . \
     && useradd --system --uid 10001 --no-create-home registry
 
 USER 10001
 EXPOSE 8080
 # SIGTERM reaches gunicorn's master directly (runregistry execs it): clean stop.
 STOPSIGNAL SIGTERM
+# GET / on the port the registry listens on, however it was given (A8_API_PORT,
+# flags after the image name, /app/.env or the default): registry/healthcheck.py
+# reads the configuration of PID 1.
 HEALTHCHECK --interval=30s --timeout=3s \
-    CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/' % os.environ.get('A8_API_PORT', '8080'))"
+    CMD ["python", "-m", "registry.healthcheck"]
 ENTRYPOINT ["python", "manage.py", "runregistry"]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import re
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ import pytest
 from tests.e2e.support import (
     RegistryServer,
     bearer,
+    clean_environ,
     client_session,
     free_port,
     instance_body,
@@ -145,6 +148,24 @@ def test_invalid_env_file_line_exits_2_with_one_line(tmp_path):
     assert result.stderr.splitlines() == [
         "a8registry: invalid line 2 of .env: not NAME=value"
     ]
+
+
+# --- the Docker healthcheck ------------------------------------------------------------
+
+
+def test_healthcheck_finds_the_port_the_flags_gave(default_server):
+    """``runregistry --api_port N`` execs gunicorn: the port is in its environment."""
+    process = f"/proc/{default_server.pid}"
+    result = subprocess.run(
+        [sys.executable, "-m", "registry.healthcheck", "--process", process],
+        env=clean_environ(),  # no A8_* variable here
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
 
 
 @pytest.mark.parametrize("flag", ["--help", "-h"])
