@@ -747,10 +747,37 @@ def test_config_error_is_an_exception_with_fields():
     assert (err.setting, err.value, err.reason) == ("min_ttl", "5x", "not a duration")
 
 
-def test_configuration_doc_lists_every_setting():
+def configuration_doc_rows() -> dict[str, list[str]]:
+    """The settings table of docs/configuration.md: flag name -> its cells."""
     doc = (Path(__file__).parent.parent / "docs" / "configuration.md").read_text()
+    rows = {}
+    for line in doc.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[0].startswith("`") and cells[1].startswith("`A8_"):
+            rows[cells[0].strip("`")] = cells
+    return rows
+
+
+def test_configuration_doc_lists_every_setting():
+    rows = configuration_doc_rows()
+    assert sorted(rows) == sorted(setting.name for setting in SETTINGS)
     for setting in SETTINGS:
-        assert f"| `{setting.name}` | `{setting.env}` | {setting.type} |" in doc
+        assert rows[setting.name][:3] == [
+            f"`{setting.name}`",
+            f"`{setting.env}`",
+            setting.type,
+        ]
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=lambda setting: setting.name)
+def test_configuration_doc_agrees_with_help_on_defaults_and_support(setting):
+    _, _, _, default, meaning = configuration_doc_rows()[setting.name]
+    if default == "empty":
+        assert setting.format(setting.default) == ""
+    else:  # the doc may write 10m where --help prints 10m0s
+        assert setting.parse(default.strip("`")) == setting.default
+    documented_unsupported = "*Not supported yet.*" in meaning
+    assert documented_unsupported == (setting.name in config.UNSUPPORTED_YET)
 
 
 # --- the Redis store -----------------------------------------------------------------
