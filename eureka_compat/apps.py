@@ -8,3 +8,5 @@ class EurekaCompatConfig(AppConfig):
 
     name = "eureka_compat"
     verbose_name = "Eureka-compatible API"
+    #: Eureka's registration rule runs inside every catalog (eureka_compat.rules).
+    registry_plugin = "eureka_compat.rules.EurekaPlugin"

@@ -31,6 +31,11 @@ DEFAULT_DATA_CENTER_CLASS = "com.netflix.appinfo.InstanceInfo$DefaultDataCenterI
 AMAZON_DATA_CENTER_CLASS = "com.netflix.appinfo.AmazonInfo"
 EMPTY_METADATA = {"@class": "java.util.Collections$EmptyMap"}
 TAGS_METADATA_KEY = "amalgam8.tags"
+#: Kept in a registration's extension when the status the instance reported is
+#: not the one stored (an override applied), so the rule chain can run again.
+REPORTED_STATUS_KEY = "reportedStatus"
+#: Every extension the Eureka API writes starts so (``instanceId`` comes first).
+EXTENSION_PREFIX = b'{"instanceId":'
 
 #: Members kept verbatim (strings) from a registration, in output order.
 _TEXT_MEMBERS = (
@@ -64,14 +69,14 @@ def store_id(app: str, instance_id: str) -> str:
 def parse_registration(
     document: Mapping[str, Any],
     path_app: str,
-    lookup: Callable[[str], ServiceInstance | None],
     clamp_ttl: Callable[[int], int],
     now_ms: int,
 ) -> EurekaRegistration:
     """Validate a ``{"instance": {...}}`` tree as Eureka does (eureka-api.md §4.1).
 
-    ``lookup`` finds the instance a registration would replace (its override and
-    service-up time survive re-registration). Raises
+    The result is what a first registration stores; what survives from an
+    instance it replaces (override, service-up time, the newer copy) is decided by
+    :class:`eureka_compat.rules.EurekaRegistrationRule` inside the store. Raises
     :class:`EurekaRegistrationError`.
     """
     body = document.get("instance")
@@ -98,7 +103,6 @@ def parse_registration(
     if not _text(data_center.get("name")):
         raise EurekaRegistrationError("Missing dataCenterInfo Name")
 
-    existing = lookup(store_id(app, instance_id))
     port = _port(body.get("port"), 80, enabled=True)
     secure_port = _port(body.get("securePort"), 443, enabled=False)
     lease = body.get("leaseInfo")
@@ -106,11 +110,9 @@ def parse_registration(
         lease = {}
     duration = _number(lease.get("durationInSecs"), 0) or DEFAULT_DURATION_SECONDS
     metadata = _metadata(body.get("metadata"))
-    override = _override(body, existing)
+    override = _override(body)
     own_status = parse_status(body.get("status"))
-    status = effective_status(
-        own_status, override, existing.status if existing is not None else None
-    )
+    status = effective_status(own_status, override, None)
     last_dirty = _number(body.get("lastDirtyTimestamp"), now_ms)
     extension: dict[str, Any] = {
         "instanceId": instance_id,
@@ -125,7 +127,7 @@ def parse_registration(
         "renewalIntervalInSecs": _number(
             lease.get("renewalIntervalInSecs"), DEFAULT_RENEWAL_INTERVAL_SECONDS
         ),
-        "serviceUpTimestamp": _service_up(existing, now_ms),
+        "serviceUpTimestamp": now_ms,
         "lastUpdatedTimestamp": now_ms,
         "lastDirtyTimestamp": last_dirty,
     }
@@ -133,6 +135,8 @@ def parse_registration(
         value = body.get(name)
         if isinstance(value, str) and value and not (name == "sid" and value == "na"):
             extension[name] = value
+    if own_status != status:  # the rule chain runs again against a stored copy
+        extension[REPORTED_STATUS_KEY] = own_status
     registration = InstanceRegistration(
         id=store_id(app, instance_id),
         service_name=sys.intern(app),
@@ -324,22 +328,10 @@ def tags_of(metadata: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(sys.intern(tag.strip()) for tag in text.replace(";", ",").split(","))
 
 
-def _override(body: Mapping[str, Any], existing: ServiceInstance | None) -> str:
-    """The server-side override survives; otherwise the body's own, if any."""
-    if existing is not None:
-        kept = (extension_of(existing) or {}).get("overriddenstatus", UNKNOWN)
-        if kept != UNKNOWN:
-            return str(kept)
+def _override(body: Mapping[str, Any]) -> str:
+    """The override the body carries, if any (a stored one wins: see rules)."""
     sent = body.get("overriddenstatus", body.get("overriddenStatus"))
     return parse_status(sent, default=UNKNOWN)
-
-
-def _service_up(existing: ServiceInstance | None, now_ms: int) -> int:
-    if existing is not None:
-        kept = (extension_of(existing) or {}).get("serviceUpTimestamp")
-        if isinstance(kept, int):
-            return kept
-    return now_ms
 
 
 def _endpoint(host: str, port: dict[str, Any], secure: dict[str, Any]) -> Endpoint:

@@ -26,17 +26,13 @@ from eureka_compat.formats import (
     response_media_type,
 )
 from eureka_compat.instances import (
-    TAGS_METADATA_KEY,
     EurekaRegistrationError,
     app_name,
-    last_dirty_ms,
-    merged_metadata,
     parse_registration,
     store_id,
-    tags_of,
     vip_addresses,
-    with_status_override,
 )
+from eureka_compat.rules import metadata_update, override_update, renewal_guard
 from eureka_compat.statuses import STATUSES, UNKNOWN, parse_status
 from registry.http.errors import RegistryError
 from registry.http.views import NamespacedView, cached_response
@@ -45,8 +41,9 @@ from registry.store.errors import (
     CapacityExceededError,
     FieldTooLongError,
     InstanceNotFoundError,
+    RenewalRefusedError,
 )
-from registry.store.records import InstanceRegistration, ServiceInstance
+from registry.store.records import ServiceInstance
 
 if TYPE_CHECKING:
     from rest_framework.permissions import _PermissionClass
@@ -220,21 +217,16 @@ class ApplicationView(EurekaView):
             raise RegistryError(415, "") from err
         except MalformedBodyError as err:
             return bad_registration(str(err))
-        catalog = self.catalog()
         runtime = self.runtime
         now_ms = runtime.clock.now_ns() // 1_000_000
         try:
-            parsed = parse_registration(
-                document, app, _lookup(catalog), runtime.config.ttl_clamp, now_ms
-            )
+            parsed = parse_registration(document, app, runtime.config.ttl_clamp, now_ms)
         except EurekaRegistrationError as err:
             return bad_registration(str(err))
-        existing = _lookup(catalog)(parsed.registration.id)
-        if existing is not None and last_dirty_ms(existing) > parsed.last_dirty_ms:
-            catalog.renew(existing.id)  # the stored copy is newer: keep it
-            return registered()
         try:
-            catalog.register(parsed.registration)
+            # Eureka's rules (the newer copy wins, the override survives) run
+            # inside the store: eureka_compat.rules.
+            self.catalog().register(parsed.registration)
         except FieldTooLongError as err:
             return bad_registration(f"{err.field} exceeded {err.limit} bytes")
         except CapacityExceededError as err:
@@ -244,16 +236,6 @@ class ApplicationView(EurekaView):
 
 def bad_registration(reason: str) -> HttpResponse:
     return HttpResponse(reason, status=400, content_type="text/plain; charset=utf-8")
-
-
-def _lookup(catalog: Catalog) -> Callable[[str], ServiceInstance | None]:
-    def lookup(instance_id: str) -> ServiceInstance | None:
-        try:
-            return catalog.get_instance(instance_id)
-        except InstanceNotFoundError:
-            return None
-
-    return lookup
 
 
 @openapi.instance_docs
@@ -272,14 +254,10 @@ class InstanceView(EurekaView):
         self, request: Request, app: str, instance_id: str, token: str = ""
     ) -> HttpResponse:
         record = self.find(app, instance_id)
-        if record.status == UNKNOWN:
-            raise not_found()  # "re-register required" after an override removal
-        client_dirty = _int_param(request, "lastDirtyTimestamp")
-        if client_dirty is not None and client_dirty > last_dirty_ms(record):
-            raise not_found()  # the client has newer data: make it re-register
+        guard = renewal_guard(_int_param(request, "lastDirtyTimestamp"))
         try:
-            self.catalog().renew(record.id)
-        except InstanceNotFoundError as err:
+            self.catalog().renew(record.id, guard)
+        except (InstanceNotFoundError, RenewalRefusedError) as err:
             raise not_found() from err
         return ok()
 
@@ -319,11 +297,11 @@ class StatusView(EurekaView):
     ) -> HttpResponse:
         record = self.find(app, instance_id)
         now_ms = self.runtime.clock.now_ns() // 1_000_000
-        extension = with_status_override(
-            record, override, _int_param(request, "lastDirtyTimestamp"), now_ms
+        change = override_update(
+            override, status, _int_param(request, "lastDirtyTimestamp"), now_ms
         )
         try:
-            self.catalog().set_status(record.id, status, extension)
+            self.catalog().update(record.id, change)
         except InstanceNotFoundError as err:
             raise not_found() from err
         return ok()
@@ -339,23 +317,12 @@ class MetadataView(EurekaView):
         self, request: Request, app: str, instance_id: str, token: str = ""
     ) -> HttpResponse:
         record = self.find(app, instance_id)
-        updates = request.query_params.dict()
-        tags = record.tags
-        if TAGS_METADATA_KEY in updates:
-            tags = tags_of(updates)
         try:
-            self.catalog().register(
-                InstanceRegistration(
-                    id=record.id,
-                    service_name=record.service_name,
-                    endpoint=record.endpoint,
-                    status=record.status,
-                    ttl=record.ttl,
-                    metadata=merged_metadata(record.metadata, updates),
-                    tags=tags,
-                    extension=record.extension,
-                )
+            self.catalog().update(
+                record.id, metadata_update(request.query_params.dict())
             )
+        except InstanceNotFoundError as err:
+            raise not_found() from err
         except FieldTooLongError as err:
             raise RegistryError(400, "") from err
         return ok()
@@ -368,18 +335,26 @@ class InstanceByIdView(EurekaView):
     http_method_names = ["get"]
 
     def get(self, request: Request, instance_id: str, token: str = "") -> HttpResponse:
-        catalog = self.catalog()
-        found = next(
-            (
-                record
-                for record in catalog.list_instances()
-                if record.id in (instance_id, store_id(app_name(record), instance_id))
-            ),
-            None,
-        )
+        found = _instance_in_any_app(self.catalog(), instance_id)
         if found is None:
             raise not_found()
         return self.document(lambda: documents.instance(found))
+
+
+def _instance_in_any_app(catalog: Catalog, instance_id: str) -> ServiceInstance | None:
+    """A natively registered instance with that id, else the Eureka one of the
+    first app (by name) that has it: a lookup per service, never a scan of every
+    instance."""
+    candidates = [instance_id]
+    candidates += [
+        store_id(service, instance_id) for service in catalog.list_services()
+    ]
+    for candidate in candidates:
+        try:
+            return catalog.get_instance(candidate)
+        except InstanceNotFoundError:
+            continue
+    return None
 
 
 @openapi.vip_docs

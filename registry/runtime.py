@@ -1,8 +1,13 @@
 """The process's one runtime object: configuration, namespaces, caches, background work.
 
-Nothing here starts at import time. The server starts the background work after the
-worker process exists (``registry_project/gunicorn.conf.py``); tests install a runtime
-of their own with a manual clock and drive expiry themselves.
+The runtime builds each namespace's catalog from the configured store backend
+(:data:`registry.store.backends.STORE_BACKENDS`) with the registration rules of the
+installed apps' plug-ins, then wraps it with their wrappers (:mod:`registry.plugins`).
+It owns the background services: the expiry sweep, and those the plug-ins add.
+
+Nothing here starts at import time. The server starts the background services after
+the worker process exists (``registry_project/gunicorn.conf.py``); tests install a
+runtime of their own with a manual clock and drive expiry themselves.
 """
 
 from __future__ import annotations
@@ -10,24 +15,22 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar, cast
 
 from registry.config import RegistryConfig, config_from_environ
 from registry.http.cache import ResponseCache
-from registry.http.fragments import ElementCache
+from registry.plugins import BackgroundService, RegistryPlugin, installed_plugins
 from registry.resolvers import Resolver, build_resolver
-from registry.store.backends import MemoryBackend, RedisBackend, StoreBackend
+from registry.services import SWEEP_INTERVAL_SECONDS, PeriodicService
+from registry.store.backends import StoreBackend, backend_for
+from registry.store.base import Catalog
 from registry.store.catalog_map import CatalogMap
 from registry.store.clock import Clock, SystemClock
-from registry.store.errors import StoreUnavailableError
+from registry.store.rules import RegistrationRules
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-
-#: How often expired instances are swept. Instances go within this long (plus the
-#: sweep itself) after ``last_heartbeat + ttl``; the target is under one second.
-SWEEP_INTERVAL_SECONDS = 0.2
 
 
 class RegistryRuntime:
@@ -38,6 +41,7 @@ class RegistryRuntime:
         config: RegistryConfig,
         clock: Clock | None = None,
         backend: StoreBackend | None = None,
+        plugins: Sequence[RegistryPlugin] | None = None,
     ) -> None:
         self.config = config
         self.clock: Clock = clock or SystemClock()
@@ -45,14 +49,27 @@ class RegistryRuntime:
         self.resolver: Resolver = build_resolver(
             config.auth_mode, config.jwt_secret, self.clock
         )
-        self.store = backend or _backend_for(config, self.clock)
-        self.catalogs = CatalogMap(self.store.new_catalog)
+        self.store = backend or backend_for(config, self.clock)
+        self.plugins = list(installed_plugins() if plugins is None else plugins)
+        self.rules = RegistrationRules(
+            [rule for plugin in self.plugins for rule in plugin.rules(self)]
+        )
+        self.catalogs = CatalogMap(self._new_catalog)
         self.responses = ResponseCache()
-        self.fragments = ElementCache()
         self._components: dict[str, object] = {}
         self._components_lock = threading.Lock()
-        self._stop = threading.Event()
-        self._sweeper: threading.Thread | None = None
+        self.services: list[BackgroundService] = [
+            PeriodicService("registry-expiry", SWEEP_INTERVAL_SECONDS, self.expire),
+            *(service for plugin in self.plugins for service in plugin.services(self)),
+        ]
+        self._started = False
+        self._lifecycle_lock = threading.Lock()
+
+    def _new_catalog(self, namespace: str) -> Catalog:
+        catalog = self.store.new_catalog(namespace, self.rules)
+        for plugin in self.plugins:
+            catalog = plugin.wrap(namespace, catalog, self)
+        return catalog
 
     def component(self, name: str, factory: Callable[[], T]) -> T:
         """A per-process object of an app (a cache, say), made on first use.
@@ -65,44 +82,33 @@ class RegistryRuntime:
                 self._components[name] = factory()
             return cast(T, self._components[name])
 
+    def expire(self) -> int:
+        """One expiry pass over every namespace this process sweeps."""
+        expired = self.catalogs.expire(self.store.namespaces_to_sweep(self.catalogs))
+        if expired:
+            logger.debug("expired %d instances", expired)
+        return expired
+
     def start(self) -> None:
-        """Start the background work (the expiry sweep). Idempotent."""
-        if self._sweeper is not None:
-            return
-        self._stop.clear()
-        self._sweeper = threading.Thread(
-            target=self._sweep_forever, name="registry-expiry", daemon=True
-        )
-        self._sweeper.start()
+        """Start every background service, in order. Idempotent."""
+        with self._lifecycle_lock:
+            if self._started:
+                return
+            self._started = True
+            for service in self.services:
+                service.start()
 
     def stop(self) -> None:
-        """Stop the background work and wait for it."""
-        self._stop.set()
-        if self._sweeper is not None:
-            self._sweeper.join(timeout=5)
-            self._sweeper = None
-
-    def _sweep_forever(self) -> None:
-        while not self._stop.wait(SWEEP_INTERVAL_SECONDS):
-            try:
-                expired = self.store.expire_all(self.catalogs)
-            except StoreUnavailableError as err:
-                logger.warning("expiry sweep skipped: store unavailable: %s", err)
-                continue
-            except Exception:  # the sweep must outlive one bad pass
-                logger.exception("expiry sweep failed")
-                continue
-            if expired:
-                logger.debug("expired %d instances", expired)
-
-
-def _backend_for(config: RegistryConfig, clock: Clock) -> StoreBackend:
-    if config.store == "redis":
-        from registry.store.redis_connection import connect
-
-        address = config.store_address or ",".join(config.store_sentinels)
-        return RedisBackend(connect(config), clock, config.namespace_capacity, address)
-    return MemoryBackend(clock, config.namespace_capacity)
+        """Stop every background service, last started first, and wait for each."""
+        with self._lifecycle_lock:
+            if not self._started:
+                return
+            self._started = False
+            for service in reversed(self.services):
+                try:
+                    service.stop()
+                except Exception:  # one bad service must not keep the others up
+                    logger.exception("stopping %s failed", service.name)
 
 
 _runtime: RegistryRuntime | None = None

@@ -1,13 +1,16 @@
 """Where a process keeps its catalogs: in memory, or in Redis.
 
-A backend makes each namespace's :class:`Catalog`, sweeps expired instances
-everywhere it is responsible for, and reports its health for ``/uptime``.
+A backend makes each namespace's :class:`Catalog`, names the namespaces that this
+process's expiry sweep covers, and reports its health for ``/uptime``. The
+configured ``store`` picks one from :data:`STORE_BACKENDS`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
+from registry.config import RegistryConfig
 from registry.store.base import Catalog
 from registry.store.catalog_map import CatalogMap
 from registry.store.clock import Clock
@@ -19,15 +22,19 @@ from registry.store.redis_store import (
     RedisScripts,
     translated_errors,
 )
+from registry.store.rules import NO_RULES, RegistrationRules
 
 
 class StoreBackend(Protocol):
-    def new_catalog(self, namespace: str) -> Catalog:
+    def new_catalog(
+        self, namespace: str, rules: RegistrationRules = NO_RULES
+    ) -> Catalog:
         """A catalog for ``namespace`` (called once per namespace and process)."""
         ...
 
-    def expire_all(self, catalogs: CatalogMap) -> int:
-        """Sweep expired instances; ``catalogs`` are this process's namespaces."""
+    def namespaces_to_sweep(self, catalogs: CatalogMap) -> Iterable[str]:
+        """The namespaces whose expired instances this process removes;
+        ``catalogs`` holds this process's namespaces."""
         ...
 
     def health(self) -> tuple[bool, dict[str, Any]]:
@@ -42,11 +49,17 @@ class MemoryBackend:
         self._clock = clock
         self._capacity = capacity
 
-    def new_catalog(self, namespace: str) -> Catalog:
-        return InMemoryCatalog(self._clock, self._capacity)
+    @classmethod
+    def from_config(cls, config: RegistryConfig, clock: Clock) -> MemoryBackend:
+        return cls(clock, config.namespace_capacity)
 
-    def expire_all(self, catalogs: CatalogMap) -> int:
-        return catalogs.expire_all()
+    def new_catalog(
+        self, namespace: str, rules: RegistrationRules = NO_RULES
+    ) -> Catalog:
+        return InMemoryCatalog(self._clock, self._capacity, rules=rules)
+
+    def namespaces_to_sweep(self, catalogs: CatalogMap) -> Iterable[str]:
+        return catalogs.names()
 
     def health(self) -> tuple[bool, dict[str, Any]]:
         return True, {"store": "inmem"}
@@ -62,22 +75,31 @@ class RedisBackend:
         self._capacity = capacity
         self._address = address
 
-    def new_catalog(self, namespace: str) -> Catalog:
+    @classmethod
+    def from_config(cls, config: RegistryConfig, clock: Clock) -> RedisBackend:
+        from registry.store.redis_connection import connect
+
+        address = config.store_address or ",".join(config.store_sentinels)
+        return cls(connect(config), clock, config.namespace_capacity, address)
+
+    def new_catalog(
+        self, namespace: str, rules: RegistrationRules = NO_RULES
+    ) -> Catalog:
         return RedisCatalog(
-            self._client, self._scripts, namespace, self._clock, self._capacity
+            self._client,
+            self._scripts,
+            namespace,
+            self._clock,
+            self._capacity,
+            rules=rules,
         )
 
-    def expire_all(self, catalogs: CatalogMap) -> int:
+    def namespaces_to_sweep(self, catalogs: CatalogMap) -> Iterable[str]:
         # Every namespace, not only this process's: a process that served the
         # heartbeats may be gone.
         with translated_errors():
-            namespaces = self._client.smembers(NAMESPACES_KEY)
-        return sum(
-            RedisCatalog(
-                self._client, self._scripts, name.decode(), self._clock, announce=False
-            ).expire()
-            for name in namespaces
-        )
+            names = self._client.smembers(NAMESPACES_KEY)
+        return sorted(name.decode() for name in names)
 
     def health(self) -> tuple[bool, dict[str, Any]]:
         properties: dict[str, Any] = {"store": "redis", "address": self._address}
@@ -88,3 +110,15 @@ class RedisBackend:
             properties["message"] = f"Redis unreachable: {err}"
             return False, properties
         return True, properties
+
+
+#: ``store`` setting -> how to build its backend.
+STORE_BACKENDS: dict[str, Callable[[RegistryConfig, Clock], StoreBackend]] = {
+    "inmem": MemoryBackend.from_config,
+    "redis": RedisBackend.from_config,
+}
+
+
+def backend_for(config: RegistryConfig, clock: Clock) -> StoreBackend:
+    """The backend the configuration names."""
+    return STORE_BACKENDS[config.store](config, clock)

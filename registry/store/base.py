@@ -1,13 +1,31 @@
 """The storage contract: one namespace's instances.
 
-Every backend (in memory, Redis) implements :class:`Catalog`; one contract test suite
-(``tests/store/test_contract.py``) runs against each. Errors are the domain errors of
-:mod:`registry.store.errors`, never ``None`` or HTTP.
+A catalog is a :class:`CatalogReader` (revisions, lookups, listings, the change
+journal) and a :class:`CatalogWriter` (the write verbs and expiry). Every backend
+(in memory, Redis) implements :class:`Catalog`; one contract test suite
+(``tests/store/test_contract.py``) runs against each, and through
+:class:`ForwardingCatalog`.
+
+Plug-ins (replication, read-only sources, tests) wrap a catalog: they subclass
+:class:`ForwardingCatalog` and override only what they change, a replicating
+wrapper the write verbs, a merging wrapper the reads.
+
+Registry rules that every writer must obey (Eureka's ``lastDirtyTimestamp``
+conflict rule, which stored values survive a re-registration) are
+:class:`~registry.store.rules.RegistrationRule` objects that the backend applies
+inside its atomic step. Conditions that a caller puts on one write (a renewal
+guard, an update computed from the stored copy) are functions that the backend
+evaluates there too, so no other write can slip in between the read and the write.
+
+Errors are the domain errors of :mod:`registry.store.errors`, never ``None`` or
+HTTP.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from registry.store.errors import FieldTooLongError
 from registry.store.records import (
@@ -24,12 +42,35 @@ from registry.store.records import (
 CHANGE_RETENTION_NS = 180 * 1_000_000_000
 
 
-class Catalog(ABC):
-    """The instances of one namespace.
+@dataclass(frozen=True, slots=True)
+class InstanceUpdate:
+    """What :meth:`CatalogWriter.update` may change in place: everything but the
+    identity (id, service, endpoint), the TTL and the registration time."""
+
+    status: str
+    metadata: bytes | None
+    tags: tuple[str, ...]
+    extension: bytes | None
+
+    @classmethod
+    def of(cls, record: ServiceInstance) -> InstanceUpdate:
+        """The update that changes nothing (a starting point for ``replace``)."""
+        return cls(record.status, record.metadata, record.tags, record.extension)
+
+
+#: Computes an update from the stored copy, inside the store's atomic step.
+UpdateFunction = Callable[[ServiceInstance], InstanceUpdate]
+#: Decides, from the stored copy, whether a renewal may happen.
+RenewGuard = Callable[[ServiceInstance], bool]
+
+
+class CatalogReader(ABC):
+    """The read side of a namespace: revisions, lookups, listings, the journal.
 
     ``revision`` grows on every change (registration, deregistration, heartbeat,
     status change and expiry), so anything derived from a listing can be cached
-    against it. ``service_revision(name)`` grows on every change to that service.
+    against it. A catalog that merges several sources combines their revisions so
+    that they still only grow (see :func:`combined_revision`).
     """
 
     @property
@@ -50,39 +91,7 @@ class Catalog(ABC):
     def service_revision(self, service_name: str) -> int:
         """A number that grows whenever an instance of ``service_name`` changes.
 
-        Revisions of different services are comparable with the namespace
-        revision: each is the namespace revision at the service's last change
-        (0 for a service that never existed).
-        """
-
-    @abstractmethod
-    def register(self, registration: InstanceRegistration) -> ServiceInstance:
-        """Create or replace (same id) an instance and start its TTL.
-
-        Raises :class:`FieldTooLongError` when a field passes its limit and
-        :class:`CapacityExceededError` when a *new* id would pass the namespace
-        capacity (replacing an existing id always succeeds).
-        """
-
-    @abstractmethod
-    def deregister(self, instance_id: str) -> ServiceInstance:
-        """Remove an instance and return it. Raises :class:`InstanceNotFoundError`."""
-
-    @abstractmethod
-    def renew(self, instance_id: str) -> None:
-        """Restart the TTL countdown (heartbeat).
-
-        Returns nothing: the heartbeat is the hottest write and nobody needs the
-        record back. Raises :class:`InstanceNotFoundError`.
-        """
-
-    @abstractmethod
-    def set_status(
-        self, instance_id: str, status: str, extension: bytes | None = None
-    ) -> ServiceInstance:
-        """Change the status (and renew), and the extension when one is given.
-
-        Raises :class:`InstanceNotFoundError`.
+        Never greater than :attr:`revision`; 0 for a service that never existed.
         """
 
     @abstractmethod
@@ -101,10 +110,6 @@ class Catalog(ABC):
         """Names of the services with at least one live instance, sorted."""
 
     @abstractmethod
-    def expire(self) -> int:
-        """Remove every instance whose TTL has run out; return how many went."""
-
-    @abstractmethod
     def recent_changes(self) -> list[Change]:
         """The journal: registrations, updates and removals (expiry included) of
         at least the last :data:`CHANGE_RETENTION_NS`, oldest first.
@@ -112,6 +117,144 @@ class Catalog(ABC):
         Heartbeats are not journalled: they move ``revision`` but change nothing a
         client merging changes would see.
         """
+
+
+class CatalogWriter(ABC):
+    """The write side of a namespace: the write verbs and expiry.
+
+    The verbs are exactly what a replicating wrapper sends to its peers
+    (``register``, ``deregister``, ``renew``, ``update``); expiry stays local.
+    Writes to an instance that a read-only source owns raise
+    :class:`ReadOnlyInstanceError`.
+    """
+
+    @abstractmethod
+    def register(self, registration: InstanceRegistration) -> ServiceInstance:
+        """Create or replace (same id) an instance and start its TTL.
+
+        The catalog's registration rules decide, atomically with the write, what
+        is stored when the id exists: usually ``registration``, possibly adjusted
+        (values that survive a re-registration), or the stored copy, renewed, when
+        a rule says it is newer. Returns what is stored.
+
+        Raises :class:`FieldTooLongError` when a field passes its limit and
+        :class:`CapacityExceededError` when a *new* id would pass the namespace
+        capacity (replacing an existing id always succeeds).
+        """
+
+    @abstractmethod
+    def deregister(self, instance_id: str) -> ServiceInstance:
+        """Remove an instance and return it. Raises :class:`InstanceNotFoundError`."""
+
+    @abstractmethod
+    def renew(self, instance_id: str, guard: RenewGuard | None = None) -> None:
+        """Restart the TTL countdown (heartbeat).
+
+        With a ``guard``, the renewal happens only if ``guard(stored copy)`` is
+        true, decided atomically with the renewal; otherwise
+        :class:`RenewalRefusedError`. Returns nothing: the heartbeat is the hottest
+        write and nobody needs the record back. Raises
+        :class:`InstanceNotFoundError`.
+        """
+
+    @abstractmethod
+    def update(self, instance_id: str, change: UpdateFunction) -> ServiceInstance:
+        """Change status, metadata, tags or extension in place, and renew.
+
+        ``change`` gets the stored copy and returns the new values; it runs
+        atomically with the write (it may run more than once, so it must have no
+        side effects). The change is journalled. Returns the new record. Raises
+        :class:`InstanceNotFoundError` and :class:`FieldTooLongError`.
+        """
+
+    @abstractmethod
+    def expire(self) -> int:
+        """Remove every instance whose TTL has run out; return how many went."""
+
+    def set_status(
+        self, instance_id: str, status: str, extension: bytes | None = None
+    ) -> ServiceInstance:
+        """Change the status (and the extension when one is given), and renew."""
+
+        def change(record: ServiceInstance) -> InstanceUpdate:
+            kept = record.extension if extension is None else extension
+            return InstanceUpdate(status, record.metadata, record.tags, kept)
+
+        return self.update(instance_id, change)
+
+
+class Catalog(CatalogReader, CatalogWriter):
+    """The instances of one namespace: read and write sides together."""
+
+
+class ForwardingCatalog(Catalog):
+    """A catalog that hands every call to ``inner``.
+
+    The base of every wrapper: subclass it and override only what the wrapper
+    changes (the write verbs to replicate, the reads to merge, ...).
+    """
+
+    def __init__(self, inner: Catalog) -> None:
+        self.inner = inner
+
+    @property
+    def revision(self) -> int:
+        return self.inner.revision
+
+    @property
+    def change_revision(self) -> int:
+        return self.inner.change_revision
+
+    def service_revision(self, service_name: str) -> int:
+        return self.inner.service_revision(service_name)
+
+    def get_instance(self, instance_id: str) -> ServiceInstance:
+        return self.inner.get_instance(instance_id)
+
+    def list_instances(self, service_name: str | None = None) -> list[ServiceInstance]:
+        return self.inner.list_instances(service_name)
+
+    def list_services(self) -> list[str]:
+        return self.inner.list_services()
+
+    def recent_changes(self) -> list[Change]:
+        return self.inner.recent_changes()
+
+    def register(self, registration: InstanceRegistration) -> ServiceInstance:
+        return self.inner.register(registration)
+
+    def deregister(self, instance_id: str) -> ServiceInstance:
+        return self.inner.deregister(instance_id)
+
+    def renew(self, instance_id: str, guard: RenewGuard | None = None) -> None:
+        self.inner.renew(instance_id, guard)
+
+    def update(self, instance_id: str, change: UpdateFunction) -> ServiceInstance:
+        return self.inner.update(instance_id, change)
+
+    def set_status(
+        self, instance_id: str, status: str, extension: bytes | None = None
+    ) -> ServiceInstance:
+        # Through this wrapper's own ``update``, so a subclass that overrides
+        # only ``update`` sees status changes too; the backend's faster path is
+        # used when nothing overrides it.
+        if type(self).update is ForwardingCatalog.update:
+            return self.inner.set_status(instance_id, status, extension)
+        return super().set_status(instance_id, status, extension)
+
+    def expire(self) -> int:
+        return self.inner.expire()
+
+
+def combined_revision(revisions: list[int]) -> int:
+    """The revision of a view merged from several catalogs.
+
+    The sum of the parts: it grows whenever any part grows and never goes back
+    while none does, so caches and ETags keyed on it stay right. A service's
+    combined revision is the sum of its parts too, hence never greater than the
+    combined namespace revision.
+    """
+    return sum(revisions)
 
 
 def check_limits(registration: InstanceRegistration) -> None:
@@ -122,6 +265,16 @@ def check_limits(registration: InstanceRegistration) -> None:
         raise FieldTooLongError("endpoint", MAX_ENDPOINT_VALUE_BYTES)
     if len(registration.status.encode()) > MAX_STATUS_BYTES:
         raise FieldTooLongError("status", MAX_STATUS_BYTES)
-    metadata = registration.metadata
+    check_metadata(registration.metadata)
+
+
+def check_update(update: InstanceUpdate) -> None:
+    """Raise :class:`FieldTooLongError` for an update's field past its limit."""
+    if len(update.status.encode()) > MAX_STATUS_BYTES:
+        raise FieldTooLongError("status", MAX_STATUS_BYTES)
+    check_metadata(update.metadata)
+
+
+def check_metadata(metadata: bytes | None) -> None:
     if metadata is not None and len(metadata) > MAX_METADATA_BYTES:
         raise FieldTooLongError("metadata", MAX_METADATA_BYTES)

@@ -8,7 +8,7 @@ catalog is published covers a dict insertion only.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from registry.store.base import Catalog
 
@@ -32,10 +32,18 @@ class CatalogMap:
         with self._lock:
             return self._catalogs.setdefault(namespace, created)
 
-    def catalogs(self) -> list[Catalog]:
-        """A snapshot of every catalog created so far."""
-        return list(self._catalogs.values())
+    def names(self) -> list[str]:
+        """The namespaces that have a catalog so far."""
+        return list(self._catalogs)
+
+    def items(self) -> list[tuple[str, Catalog]]:
+        """A snapshot of every (namespace, catalog) created so far."""
+        return list(self._catalogs.items())
 
     def expire_all(self) -> int:
         """Run expiry in every namespace; return how many instances expired."""
-        return sum(catalog.expire() for catalog in self.catalogs())
+        return self.expire(self.names())
+
+    def expire(self, namespaces: Iterable[str]) -> int:
+        """Run expiry in ``namespaces`` (created if need be); return how many went."""
+        return sum(self.get(name).expire() for name in namespaces)

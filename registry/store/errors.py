@@ -4,6 +4,8 @@ The tree::
 
     StoreError
     ├── InstanceNotFoundError      the id is unknown in this namespace (or expired)
+    │   └── ReadOnlyInstanceError  a write to an instance a read-only source owns
+    ├── RenewalRefusedError        a renewal's guard said no (the instance stays)
     ├── CapacityExceededError      a new instance would pass namespace_capacity
     ├── FieldTooLongError          a field passes its byte limit (spec §4.1)
     └── StoreUnavailableError      the backend cannot be reached (Redis down, ...)
@@ -23,6 +25,21 @@ class InstanceNotFoundError(StoreError):
 
     def __init__(self, instance_id: str) -> None:
         super().__init__(f"instance {instance_id!r} not found")
+        self.instance_id = instance_id
+
+
+class ReadOnlyInstanceError(InstanceNotFoundError):
+    """The instance belongs to a read-only source (a catalog merged into the
+    namespace): it cannot be written here. A kind of "not found", since the
+    namespace's own instances do not include it, so every API that answers
+    not-found for unknown ids answers the same for it."""
+
+
+class RenewalRefusedError(StoreError):
+    """A renewal's guard refused it (see ``CatalogWriter.renew``)."""
+
+    def __init__(self, instance_id: str) -> None:
+        super().__init__(f"renewal of {instance_id!r} refused")
         self.instance_id = instance_id
 
 

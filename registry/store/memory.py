@@ -13,15 +13,27 @@ import heapq
 import threading
 from collections import deque
 
-from registry.store.base import CHANGE_RETENTION_NS, Catalog, check_limits
+from registry.store.base import (
+    CHANGE_RETENTION_NS,
+    Catalog,
+    RenewGuard,
+    UpdateFunction,
+    check_limits,
+    check_update,
+)
 from registry.store.clock import Clock
-from registry.store.errors import CapacityExceededError, InstanceNotFoundError
+from registry.store.errors import (
+    CapacityExceededError,
+    InstanceNotFoundError,
+    RenewalRefusedError,
+)
 from registry.store.records import (
     Change,
     ChangeKind,
     InstanceRegistration,
     ServiceInstance,
 )
+from registry.store.rules import NO_RULES, RegistrationRules
 
 
 class InMemoryCatalog(Catalog):
@@ -32,9 +44,11 @@ class InMemoryCatalog(Catalog):
         clock: Clock,
         capacity: int = -1,
         retention_ns: int = CHANGE_RETENTION_NS,
+        rules: RegistrationRules = NO_RULES,
     ) -> None:
         self._clock = clock
         self._capacity = capacity
+        self._rules = rules
         self._lock = threading.Lock()
         self._by_id: dict[str, ServiceInstance] = {}
         self._by_service: dict[str, dict[str, ServiceInstance]] = {}
@@ -59,9 +73,17 @@ class InMemoryCatalog(Catalog):
 
     def register(self, registration: InstanceRegistration) -> ServiceInstance:
         check_limits(registration)
-        now = self._clock.now_ns()
         with self._lock:
+            now = self._clock.now_ns()
             old = self._by_id.get(registration.id)
+            if self._rules and self._rules.applies_to(registration):
+                live = old if old is not None and not _expired(old, now) else None
+                admitted = self._rules.admit(registration, live)
+                if admitted is None and live is not None:
+                    return self._replace(live, live.status, live.extension)
+                if admitted is not None:
+                    check_limits(admitted)
+                    registration = admitted
             if old is None and 0 <= self._capacity <= len(self._by_id):
                 raise CapacityExceededError(self._capacity)
             record = ServiceInstance(
@@ -89,10 +111,33 @@ class InMemoryCatalog(Catalog):
             self._journal_change(ChangeKind.REMOVED, record, self._clock.now_ns())
         return record
 
-    def renew(self, instance_id: str) -> None:
+    def renew(self, instance_id: str, guard: RenewGuard | None = None) -> None:
         with self._lock:
             old = self._live(instance_id)
+            if guard is not None and not guard(old):
+                raise RenewalRefusedError(instance_id)
             self._replace(old, old.status, old.extension)
+
+    def update(self, instance_id: str, change: UpdateFunction) -> ServiceInstance:
+        with self._lock:
+            old = self._live(instance_id)
+            update = change(old)
+            check_update(update)
+            record = ServiceInstance(
+                old.id,
+                old.service_name,
+                old.endpoint,
+                update.status,
+                old.ttl,
+                update.metadata,
+                update.tags,
+                old.registration_ns,
+                self._clock.now_ns(),
+                update.extension,
+            )
+            self._store(record)
+            self._journal_change(ChangeKind.UPDATED, record, record.last_renewal_ns)
+            return record
 
     def set_status(
         self, instance_id: str, status: str, extension: bytes | None = None
@@ -157,9 +202,8 @@ class InMemoryCatalog(Catalog):
         record = self._by_id.get(instance_id)
         if record is None:
             raise InstanceNotFoundError(instance_id)
-        deadline = record.expires_ns
         now = self._clock.now_ns()
-        if deadline is not None and deadline < now:
+        if _expired(record, now):
             self._remove(record)
             self._journal_change(ChangeKind.REMOVED, record, now)
             raise InstanceNotFoundError(instance_id)
@@ -228,3 +272,8 @@ class InMemoryCatalog(Catalog):
     def _bump(self, service_name: str) -> None:
         self._revision += 1
         self._service_revisions[service_name] = self._revision
+
+
+def _expired(record: ServiceInstance, now: int) -> bool:
+    deadline = record.expires_ns
+    return deadline is not None and deadline < now

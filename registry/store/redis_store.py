@@ -13,6 +13,7 @@ instance is never served after its deadline whichever process renewed it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator, Sequence
 from importlib import resources
 from typing import Any
@@ -22,11 +23,19 @@ import orjson
 import redis
 import redis.exceptions
 
-from registry.store.base import CHANGE_RETENTION_NS, Catalog, check_limits
+from registry.store.base import (
+    CHANGE_RETENTION_NS,
+    Catalog,
+    RenewGuard,
+    UpdateFunction,
+    check_limits,
+    check_update,
+)
 from registry.store.clock import Clock
 from registry.store.errors import (
     CapacityExceededError,
     InstanceNotFoundError,
+    RenewalRefusedError,
     StoreUnavailableError,
 )
 from registry.store.records import (
@@ -36,6 +45,7 @@ from registry.store.records import (
     InstanceRegistration,
     ServiceInstance,
 )
+from registry.store.rules import NO_RULES, RegistrationRules
 
 #: Set of every namespace that has a catalog, for the expiry sweep.
 NAMESPACES_KEY = "reg:namespaces"
@@ -45,6 +55,14 @@ _SVCS, _SREV, _REV, _CREV, _JOURNAL = (
     _KEY_NAMES.index(name) for name in ("svcs", "srev", "rev", "crev", "jr")
 )
 _EXPIRE_BATCH = 1000
+#: A compare-and-set write that keeps losing to other writers of the same id
+#: gives up after this many tries (503), rather than spin.
+_MAX_ATTEMPTS = 64
+#: The script arguments that make a write unconditional, or conditional on the id
+#: being absent (see ``unchanged`` in lua/common.lua).
+_UNCONDITIONAL: tuple[str, bytes, bytes, str] = ("", b"", b"", "")
+_ABSENT: tuple[str, bytes, bytes, str] = ("absent", b"", b"", "")
+_CONFLICT = [b"CONFLICT"]
 #: Failures that mean "Redis is not there right now": answer 503, retry later.
 UNAVAILABLE = (
     redis.exceptions.ConnectionError,
@@ -99,8 +117,10 @@ class RedisCatalog(Catalog):
         capacity: int = -1,
         retention_ns: int = CHANGE_RETENTION_NS,
         announce: bool = True,
+        rules: RegistrationRules = NO_RULES,
     ) -> None:
         self._client = client
+        self._rules = rules
         self._scripts = scripts
         self._keys = namespace_keys(namespace)
         self._clock = clock
@@ -139,17 +159,41 @@ class RedisCatalog(Catalog):
 
     def register(self, registration: InstanceRegistration) -> ServiceInstance:
         check_limits(registration)
+        if not (self._rules and self._rules.applies_to(registration)):
+            record = self._register(registration, _UNCONDITIONAL)
+            assert record is not None  # an unconditional write cannot conflict
+            return record
+        for _ in range(_MAX_ATTEMPTS):
+            stored = self._snapshot(registration.id)
+            now = self._clock.now_ns()
+            existing = stored.live(now) if stored is not None else None
+            admitted = self._rules.admit(registration, existing)
+            if admitted is None and existing is not None and stored is not None:
+                # The stored copy wins: renew it, if it is still that copy.
+                result = self._update(existing.id, "", b"", stored.expectation, now)
+                if result == 1:
+                    return dataclasses.replace(existing, last_renewal_ns=now)
+                continue  # changed or gone meanwhile: decide again
+            admitted = admitted or registration
+            check_limits(admitted)
+            expect = stored.expectation if stored is not None else _ABSENT
+            record = self._register(admitted, expect)
+            if record is not None:
+                return record
+        raise StoreUnavailableError(f"too many concurrent writes to {registration.id}")
+
+    def _register(
+        self, registration: InstanceRegistration, expect: tuple[str, bytes, bytes, str]
+    ) -> ServiceInstance | None:
+        """Run the script; ``None`` when ``expect`` no longer holds."""
         now = self._clock.now_ns()
-        static = orjson.dumps(
-            [
-                registration.service_name,
-                registration.endpoint.type,
-                registration.endpoint.value,
-                registration.ttl,
-                registration.metadata.decode() if registration.metadata else None,
-                registration.tags,
-                str(now),
-            ]
+        static = _static(
+            registration.service_name,
+            registration.endpoint,
+            registration.ttl,
+            registration.metadata,
+            registration.tags,
+            now,
         )
         result = self._run(
             self._scripts.register,
@@ -163,9 +207,12 @@ class RedisCatalog(Catalog):
             now // 1_000_000,
             self._capacity,
             self._retention_ms,
+            *expect,
         )
         if result == [b"CAPACITY"]:
             raise CapacityExceededError(self._capacity)
+        if result == _CONFLICT:
+            return None
         # Again on every registration: if Redis lost the set, the sweep would
         # never see this namespace (the script cannot, its key is in another slot).
         self._announce()
@@ -178,9 +225,50 @@ class RedisCatalog(Catalog):
         )
         return self._found(instance_id, result)
 
-    def renew(self, instance_id: str) -> None:
-        if not self._update(instance_id, "", b""):
-            raise InstanceNotFoundError(instance_id)
+    def renew(self, instance_id: str, guard: RenewGuard | None = None) -> None:
+        if guard is None:
+            if not self._update(instance_id, "", b""):
+                raise InstanceNotFoundError(instance_id)
+            return
+        for _ in range(_MAX_ATTEMPTS):
+            stored = self._stored_live(instance_id)
+            if not guard(stored.record):
+                raise RenewalRefusedError(instance_id)
+            result = self._update(instance_id, "", b"", stored.expectation)
+            if result is None:
+                raise InstanceNotFoundError(instance_id)
+            if result != _CONFLICT:
+                return
+        raise StoreUnavailableError(f"too many concurrent writes to {instance_id}")
+
+    def update(self, instance_id: str, change: UpdateFunction) -> ServiceInstance:
+        for _ in range(_MAX_ATTEMPTS):
+            stored = self._stored_live(instance_id)
+            old = stored.record
+            update = change(old)
+            check_update(update)
+            if not update.status:
+                raise ValueError("an update needs a status")
+            static = b""
+            if (update.metadata, update.tags) != (old.metadata, old.tags):
+                static = _static(
+                    old.service_name,
+                    old.endpoint,
+                    old.ttl,
+                    update.metadata,
+                    update.tags,
+                    old.registration_ns,
+                )
+            result = self._update(
+                instance_id,
+                update.status,
+                update.extension or b"-",
+                stored.expectation,
+                static=static,
+            )
+            if result != _CONFLICT:
+                return self._found(instance_id, result)
+        raise StoreUnavailableError(f"too many concurrent writes to {instance_id}")
 
     def set_status(
         self, instance_id: str, status: str, extension: bytes | None = None
@@ -191,8 +279,16 @@ class RedisCatalog(Catalog):
             instance_id, self._update(instance_id, status, extension or b"")
         )
 
-    def _update(self, instance_id: str, status: str, extension: bytes) -> Any:
-        now = self._clock.now_ns()
+    def _update(
+        self,
+        instance_id: str,
+        status: str,
+        extension: bytes,
+        expect: tuple[str, bytes, bytes, str] = _UNCONDITIONAL,
+        now: int | None = None,
+        static: bytes = b"",
+    ) -> Any:
+        now = self._clock.now_ns() if now is None else now
         return self._run(
             self._scripts.update,
             instance_id,
@@ -201,7 +297,22 @@ class RedisCatalog(Catalog):
             now,
             now // 1_000_000,
             self._retention_ms,
+            *expect,
+            static,
         )
+
+    def _snapshot(self, instance_id: str) -> _Stored | None:
+        """The stored copy as raw script values (expired or not), or ``None``."""
+        flat = self._run(self._scripts.read, instance_id, "one")
+        if not flat:
+            return None
+        return _Stored(instance_id, flat[1], flat[2], flat[3])
+
+    def _stored_live(self, instance_id: str) -> _Stored:
+        stored = self._snapshot(instance_id)
+        if stored is None or stored.live(self._clock.now_ns()) is None:
+            raise InstanceNotFoundError(instance_id)
+        return stored
 
     def expire(self) -> int:
         now_ms = self._clock.now_ns() // 1_000_000
@@ -265,6 +376,45 @@ class RedisCatalog(Catalog):
         if not result:
             raise InstanceNotFoundError(instance_id)
         return _record(instance_id, *result)
+
+
+class _Stored:
+    """One record as the scripts hold it, and the expectation that it is unchanged."""
+
+    __slots__ = ("expectation", "record")
+
+    def __init__(
+        self, instance_id: str, static: bytes, live: bytes, extension: bytes
+    ) -> None:
+        self.record = _record(instance_id, static, live, extension)
+        self.expectation = ("present", static, extension, self.record.status)
+
+    def live(self, now: int) -> ServiceInstance | None:
+        """The record, unless it is past its deadline."""
+        deadline = self.record.expires_ns
+        return self.record if deadline is None or deadline >= now else None
+
+
+def _static(
+    service_name: str,
+    endpoint: Endpoint,
+    ttl: int,
+    metadata: bytes | None,
+    tags: tuple[str, ...],
+    registration_ns: int,
+) -> bytes:
+    """The static record text (lua/common.lua's ``inst`` hash)."""
+    return orjson.dumps(
+        [
+            service_name,
+            endpoint.type,
+            endpoint.value,
+            ttl,
+            metadata.decode() if metadata else None,
+            tags,
+            str(registration_ns),
+        ]
+    )
 
 
 def _record(

@@ -11,11 +11,19 @@ import threading
 import time
 import uuid
 from collections import Counter
+from typing import Any
 
 import pytest
 
 from tests.e2e.support import RegistryServer, unique
-from tests.redis.support import Api, Stack, assert_expires, run_threads, store_flags
+from tests.redis.support import (
+    Api,
+    Stack,
+    assert_expires,
+    eureka_instance,
+    run_threads,
+    store_flags,
+)
 from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.e2e
@@ -181,3 +189,63 @@ def test_both_processes_answer_the_same_etag(a, b, path, change):
     assert changed_a.status_code == changed_b.status_code == 200
     assert changed_a.content == changed_b.content != on_a.content
     assert changed_a.headers["ETag"] == changed_b.headers["ETag"] != etag
+
+
+def eureka_copy(app: str, dirty_ms: int, writer: str) -> dict[str, Any]:
+    document = eureka_instance(app, "10.7.0.1")
+    document["instance"]["lastDirtyTimestamp"] = str(dirty_ms)
+    document["instance"]["metadata"] = {"writer": writer}
+    return document
+
+
+def test_the_eureka_conflict_rule_holds_across_processes(pair, namespace):
+    """Process B keeps receiving a stale copy (older lastDirtyTimestamp) while A
+    re-registers the newer one: the stored copy is the newer one throughout, and
+    no request fails (the rule runs inside the store, atomically)."""
+    app = unique("race").upper()
+    path = f"/eureka/v2/apps/{app}"
+    newer, older = eureka_copy(app, 2_000, "new"), eureka_copy(app, 1_000, "old")
+    instance_path = f"{path}/{newer['instance']['instanceId']}"
+    with Api(pair[0], namespace) as a:
+        assert a.request("POST", path, json=newer).status_code == 204
+
+    def post(index: int) -> list[int]:
+        with Api(pair[index % 2], namespace) as api:
+            document = newer if index % 2 == 0 else older
+            statuses = []
+            for _ in range(40):
+                statuses.append(api.request("POST", path, json=document).status_code)
+                stored = api.get(instance_path, headers={"Accept": "application/json"})
+                assert stored.json()["instance"]["metadata"] == {"writer": "new"}
+            return statuses
+
+    results = run_threads(post, 4)
+    assert {status for statuses in results for status in statuses} == {204}
+
+
+def test_a_stale_eureka_registration_racing_a_cancel_never_fails(pair, namespace):
+    """Cancels and re-registrations of the newer copy on A, stale registrations on
+    B: every answer is one of the two writes' (204, or 200/404 for a cancel),
+    never a 5xx, and the instance ends listed once."""
+    app = unique("cancel").upper()
+    path = f"/eureka/v2/apps/{app}"
+    newer, older = eureka_copy(app, 2_000, "new"), eureka_copy(app, 1_000, "old")
+    instance_path = f"{path}/{newer['instance']['instanceId']}"
+
+    def race(index: int) -> Counter[int]:
+        statuses: Counter[int] = Counter()
+        with Api(pair[index % 2], namespace) as api:
+            for _ in range(40):
+                if index % 2 == 0:
+                    statuses[api.request("DELETE", instance_path).status_code] += 1
+                    statuses[api.request("POST", path, json=newer).status_code] += 1
+                else:
+                    statuses[api.request("POST", path, json=older).status_code] += 1
+        return statuses
+
+    totals = sum(run_threads(race, 4), Counter())
+    assert set(totals) <= {200, 204, 404}, totals
+    with Api(pair[0], namespace) as a:
+        listed = a.get(f"{path}", headers={"Accept": "application/json"})
+        assert listed.status_code == 200
+        assert len(listed.json()["application"]["instance"]) == 1

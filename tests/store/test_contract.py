@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import dataclasses
 
+import orjson
 import pytest
 
-from registry.store.base import Catalog
+from registry.store.base import Catalog, InstanceUpdate
 from registry.store.clock import ManualClock
 from registry.store.errors import (
     CapacityExceededError,
     FieldTooLongError,
     InstanceNotFoundError,
+    RenewalRefusedError,
 )
-from registry.store.records import Endpoint, InstanceRegistration, instance_id
+from registry.store.records import (
+    Endpoint,
+    InstanceRegistration,
+    ServiceInstance,
+    instance_id,
+)
+from registry.store.rules import RegistrationRules
 
 from .conftest import CatalogFactory
 
@@ -383,3 +391,143 @@ def test_an_instance_past_its_deadline_is_gone_before_the_sweep(
     assert catalog.list_services() == []
     assert kinds(catalog)[-1] == ("REMOVED", "10.0.0.5:9080")
     assert catalog.expire() == 0
+
+
+# -- update, guarded renewal and registration rules ----------------------------
+
+
+def test_update_changes_the_given_fields_in_place(catalog: Catalog, clock: ManualClock):
+    record = catalog.register(
+        dataclasses.replace(registration(ttl=30), extension=b'{"v":1}')
+    )
+    clock.advance(4)
+    seen: list[ServiceInstance] = []
+
+    def change(stored: ServiceInstance) -> InstanceUpdate:
+        seen.append(stored)
+        return InstanceUpdate("DOWN", b'{"version":"v2"}', ("v2",), b'{"v":2}')
+
+    updated = catalog.update(record.id, change)
+
+    assert seen[-1] == record
+    assert (updated.status, updated.metadata, updated.tags, updated.extension) == (
+        "DOWN",
+        b'{"version":"v2"}',
+        ("v2",),
+        b'{"v":2}',
+    )
+    assert updated.registration_ns == record.registration_ns
+    assert updated.last_renewal_ns == clock.now_ns()
+    assert (updated.ttl, updated.endpoint, updated.service_name) == (
+        30,
+        record.endpoint,
+        "reviews",
+    )
+    assert catalog.get_instance(record.id) == updated
+    assert [i.id for i in catalog.list_instances("reviews")] == [record.id]
+    assert catalog.list_instances("reviews")[0].tags == ("v2",)
+    assert kinds(catalog)[-1] == ("UPDATED", "10.0.0.5:9080")
+    assert catalog.recent_changes()[-1].instance == updated
+
+
+def test_update_can_drop_metadata_and_extension(catalog: Catalog):
+    record = catalog.register(dataclasses.replace(registration(), extension=b'{"v":1}'))
+    catalog.update(record.id, lambda r: InstanceUpdate("UP", None, (), None))
+    stored = catalog.get_instance(record.id)
+    assert (stored.metadata, stored.tags, stored.extension) == (None, (), None)
+
+
+def test_update_checks_limits_and_unknown_ids(catalog: Catalog):
+    record = catalog.register(registration())
+    too_long = b'{"k":"' + b"x" * 1100 + b'"}'
+    with pytest.raises(FieldTooLongError):
+        catalog.update(
+            record.id,
+            lambda r: dataclasses.replace(InstanceUpdate.of(r), metadata=too_long),
+        )
+    assert catalog.get_instance(record.id) == record
+    with pytest.raises(InstanceNotFoundError):
+        catalog.update("nope", InstanceUpdate.of)
+
+
+def test_a_renewal_guard_decides_on_the_stored_copy(
+    catalog: Catalog, clock: ManualClock
+):
+    record = catalog.register(registration(status="STARTING"))
+    clock.advance(5)
+    with pytest.raises(RenewalRefusedError):
+        catalog.renew(record.id, lambda stored: stored.status == "UP")
+    assert catalog.get_instance(record.id).last_renewal_ns == record.registration_ns
+
+    catalog.renew(record.id, lambda stored: stored.status == "STARTING")
+    assert catalog.get_instance(record.id).last_renewal_ns == clock.now_ns()
+    with pytest.raises(InstanceNotFoundError):
+        catalog.renew("nope", lambda stored: True)
+
+
+class KeepNewerVersion:
+    """A test rule: metadata ``{"version": n}``; the higher version wins, and a
+    ``"keep"`` member of the stored copy survives re-registration."""
+
+    def applies_to(self, registration: InstanceRegistration) -> bool:
+        return registration.metadata is not None
+
+    def admit(
+        self, incoming: InstanceRegistration, existing: ServiceInstance | None
+    ) -> InstanceRegistration | None:
+        if existing is None or existing.metadata is None:
+            return incoming
+        new, old = (
+            orjson.loads(incoming.metadata or b"{}"),
+            orjson.loads(existing.metadata),
+        )
+        if old["version"] > new["version"]:
+            return None
+        if "keep" in old:
+            new["keep"] = old["keep"]
+        return dataclasses.replace(incoming, metadata=orjson.dumps(new))
+
+
+def test_a_registration_rule_keeps_the_newer_stored_copy(
+    make_catalog: CatalogFactory, clock: ManualClock
+):
+    catalog = make_catalog(rules=RegistrationRules([KeepNewerVersion()]))
+    newer = catalog.register(registration(metadata=b'{"version":2,"keep":"k"}'))
+    clock.advance(3)
+
+    kept = catalog.register(registration(metadata=b'{"version":1}', tags=("old",)))
+
+    assert kept.metadata == newer.metadata
+    assert kept.tags == newer.tags
+    assert kept.registration_ns == newer.registration_ns
+    assert kept.last_renewal_ns == clock.now_ns()  # renewed, not replaced
+    assert catalog.get_instance(newer.id) == kept
+    assert [kind for kind, _ in kinds(catalog)] == ["REGISTERED"]
+
+
+def test_a_registration_rule_adjusts_what_is_stored(
+    make_catalog: CatalogFactory, clock: ManualClock
+):
+    catalog = make_catalog(rules=RegistrationRules([KeepNewerVersion()]))
+    catalog.register(registration(metadata=b'{"version":1,"keep":"k"}'))
+    clock.advance(3)
+
+    replaced = catalog.register(registration(metadata=b'{"version":3}'))
+
+    assert orjson.loads(replaced.metadata or b"") == {"version": 3, "keep": "k"}
+    assert replaced.registration_ns == clock.now_ns()
+    assert catalog.get_instance(replaced.id) == replaced
+    assert catalog.register(registration(metadata=None)).metadata is None  # no say
+
+
+def test_a_rule_never_keeps_an_expired_copy(
+    make_catalog: CatalogFactory, clock: ManualClock
+):
+    catalog = make_catalog(rules=RegistrationRules([KeepNewerVersion()]))
+    catalog.register(registration(ttl=10, metadata=b'{"version":9}'))
+    clock.advance(11)
+
+    stored = catalog.register(registration(ttl=10, metadata=b'{"version":1}'))
+
+    assert stored.metadata == b'{"version":1}'
+    assert catalog.get_instance(stored.id) == stored

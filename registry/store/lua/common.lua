@@ -83,3 +83,17 @@ local function expired(id, now_ms, retention_ms)
   end
   return false
 end
+
+-- Compare-and-set for rules evaluated outside the script: the write happens only
+-- if the record is still the copy the rule saw. mode '' checks nothing; 'absent'
+-- wants no record; 'present' wants this static text, extension and status.
+local function unchanged(id, mode, static, ext, status)
+  if mode == '' then return true end
+  local current = redis.call('HGET', K_INST, id)
+  if mode == 'absent' then return not current end
+  if current ~= static then return false end
+  if (redis.call('HGET', K_EXT, id) or '') ~= ext then return false end
+  local live = redis.call('HGET', K_LIVE, id)
+  local _, _, current_status = parse_live(live)
+  return current_status == status
+end

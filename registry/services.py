@@ -1,0 +1,58 @@
+"""The core's background services (see :class:`registry.plugins.BackgroundService`)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from registry.store.errors import StoreUnavailableError
+
+logger = logging.getLogger(__name__)
+
+#: How often expired instances are swept. Instances go within this long (plus the
+#: sweep itself) after ``last_heartbeat + ttl``; the target is under one second.
+SWEEP_INTERVAL_SECONDS = 0.2
+
+
+class PeriodicService:
+    """Runs ``work`` every ``interval`` seconds on a daemon thread until stopped.
+
+    One failing pass is logged and the next one runs: the service must outlive a
+    store outage or a bug met once.
+    """
+
+    def __init__(self, name: str, interval: float, work: Callable[[], object]) -> None:
+        self.name = name
+        self._interval = interval
+        self._work = work
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        """Start the thread. Idempotent."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread and wait for the pass in progress (5 s at most)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self._work()
+            except StoreUnavailableError as err:
+                logger.warning("%s skipped: store unavailable: %s", self.name, err)
+            except Exception:
+                logger.exception("%s failed", self.name)

@@ -1,0 +1,126 @@
+"""A namespace's own instances merged with read-only sources (spec §12.1).
+
+:class:`MergedCatalog` overrides the reads: a listing shows the namespace's own
+instances first, then each source's in order, an id already shown being skipped
+(the namespace's own copy wins). Revisions are combined
+(:func:`~registry.store.base.combined_revision`), so caches and ETags move when any
+source changes. Writes go to the namespace's own catalog; a write to an instance
+that only a source holds raises :class:`ReadOnlyInstanceError`, which each API
+answers as it answers an unknown id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from registry.store.base import (
+    Catalog,
+    CatalogReader,
+    ForwardingCatalog,
+    RenewGuard,
+    UpdateFunction,
+    combined_revision,
+)
+from registry.store.errors import InstanceNotFoundError, ReadOnlyInstanceError
+from registry.store.records import Change, ServiceInstance
+
+T = TypeVar("T")
+
+
+class MergedCatalog(ForwardingCatalog):
+    """``inner`` (the namespace's own, writable) followed by read-only ``sources``."""
+
+    def __init__(self, inner: Catalog, sources: Sequence[CatalogReader]) -> None:
+        super().__init__(inner)
+        self.sources = tuple(sources)
+
+    # -- reads ----------------------------------------------------------------
+
+    @property
+    def revision(self) -> int:
+        return combined_revision(
+            [self.inner.revision, *(s.revision for s in self.sources)]
+        )
+
+    @property
+    def change_revision(self) -> int:
+        return combined_revision(
+            [self.inner.change_revision, *(s.change_revision for s in self.sources)]
+        )
+
+    def service_revision(self, service_name: str) -> int:
+        return combined_revision(
+            [
+                self.inner.service_revision(service_name),
+                *(s.service_revision(service_name) for s in self.sources),
+            ]
+        )
+
+    def get_instance(self, instance_id: str) -> ServiceInstance:
+        for part in (self.inner, *self.sources):
+            try:
+                return part.get_instance(instance_id)
+            except InstanceNotFoundError:
+                continue
+        raise InstanceNotFoundError(instance_id)
+
+    def list_instances(self, service_name: str | None = None) -> list[ServiceInstance]:
+        merged = self.inner.list_instances(service_name)
+        if not self.sources:
+            return merged
+        seen = {record.id for record in merged}
+        for source in self.sources:
+            for record in source.list_instances(service_name):
+                if record.id not in seen:
+                    seen.add(record.id)
+                    merged.append(record)
+        return merged
+
+    def list_services(self) -> list[str]:
+        names = set(self.inner.list_services())
+        for source in self.sources:
+            names.update(source.list_services())
+        return sorted(names)
+
+    def recent_changes(self) -> list[Change]:
+        changes = list(self.inner.recent_changes())
+        for source in self.sources:
+            changes.extend(source.recent_changes())
+        changes.sort(key=lambda change: change.at_ns)  # stable: own first on ties
+        return changes
+
+    # -- writes: the namespace's own instances only ---------------------------
+
+    def deregister(self, instance_id: str) -> ServiceInstance:
+        return self._own(instance_id, lambda: self.inner.deregister(instance_id))
+
+    def renew(self, instance_id: str, guard: RenewGuard | None = None) -> None:
+        self._own(instance_id, lambda: self.inner.renew(instance_id, guard))
+
+    def update(self, instance_id: str, change: UpdateFunction) -> ServiceInstance:
+        return self._own(instance_id, lambda: self.inner.update(instance_id, change))
+
+    def set_status(
+        self, instance_id: str, status: str, extension: bytes | None = None
+    ) -> ServiceInstance:
+        return self._own(
+            instance_id, lambda: self.inner.set_status(instance_id, status, extension)
+        )
+
+    def _own(self, instance_id: str, write: Callable[[], T]) -> T:
+        """Run ``write``; an id that only a source holds is read-only."""
+        try:
+            return write()
+        except InstanceNotFoundError:
+            if any(_holds(source, instance_id) for source in self.sources):
+                raise ReadOnlyInstanceError(instance_id) from None
+            raise
+
+
+def _holds(source: CatalogReader, instance_id: str) -> bool:
+    try:
+        source.get_instance(instance_id)
+    except InstanceNotFoundError:
+        return False
+    return True
