@@ -10,6 +10,12 @@
 * :class:`JsonBodyMiddleware`: 415 for non-JSON bodies (where the API wants JSON);
 * :class:`HttpsRedirectMiddleware`: 301 to ``https://`` when ``require_https``.
 
+Why this order: the access log times everything and logs the bytes as sent; every
+response, refusals included, carries the request id; the ``ETag`` is taken from
+the identity body and a 304 is never compressed (conditional runs inside gzip);
+an oversized body is drained before anything else answers, then the content type
+and HTTPS checks run.
+
 The refusals (413, 415) are written in the error format of the API serving the
 path (:mod:`registry.http.apis`). Each class is a plain callable (no
 ``MiddlewareMixin``): the heartbeat passes through all of them.
