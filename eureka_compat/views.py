@@ -88,7 +88,7 @@ class EurekaView(NamespacedView):
             self.runtime.clock.now_ns() // RENDER_BUCKET_NS,
         )
         encoder = self.runtime.component("eureka.encoder", DocumentEncoder)
-        entry = self.runtime.responses.get_or_render(
+        entry = self.responses.get_or_render(
             (self.namespace, "eureka", kind, arg, media_type),
             revision,
             lambda: render(encoder, media_type),

@@ -1,4 +1,4 @@
-"""The process's one runtime object: configuration, namespaces, caches, background work.
+"""The process's one runtime object: configuration, namespaces, components, services.
 
 The runtime builds each namespace's catalog from the configured store backend
 (:data:`registry.store.backends.STORE_BACKENDS`) with the registration rules of the
@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar, cast
 
 from registry.config import RegistryConfig, config_from_environ
-from registry.http.cache import ResponseCache
 from registry.plugins import BackgroundService, RegistryPlugin, installed_plugins
 from registry.resolvers import Resolver, build_resolver
 from registry.services import SWEEP_INTERVAL_SECONDS, PeriodicService
@@ -55,7 +54,6 @@ class RegistryRuntime:
             [rule for plugin in self.plugins for rule in plugin.rules(self)]
         )
         self.catalogs = CatalogMap(self._new_catalog)
-        self.responses = ResponseCache()
         self._components: dict[str, object] = {}
         self._components_lock = threading.Lock()
         self.services: list[BackgroundService] = [
@@ -74,13 +72,16 @@ class RegistryRuntime:
     def component(self, name: str, factory: Callable[[], T]) -> T:
         """A per-process object of an app (a cache, say), made on first use.
 
-        Lets apps such as the Eureka API keep state in the runtime without the
-        core knowing them.
+        Lets the HTTP layer and apps such as the Eureka API keep state (response
+        caches, encoders) in the runtime without the runtime knowing them.
         """
-        with self._components_lock:
-            if name not in self._components:
-                self._components[name] = factory()
-            return cast(T, self._components[name])
+        made = self._components.get(name)  # no lock once made (hot paths)
+        if made is None:
+            with self._components_lock:
+                made = self._components.get(name)
+                if made is None:
+                    made = self._components[name] = factory()
+        return cast(T, made)
 
     def expire(self) -> int:
         """One expiry pass over every namespace this process sweeps."""

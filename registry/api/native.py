@@ -54,7 +54,7 @@ class ServiceViewSet(RegistryViewSet):
 
     def list(self, request: Request) -> HttpResponse:
         catalog = self.catalog()
-        entry = self.runtime.responses.get_or_render(
+        entry = self.responses.get_or_render(
             (self.namespace, "services"),
             (catalog.revision,),
             lambda: orjson.dumps({"services": catalog.list_services()}),
@@ -63,7 +63,7 @@ class ServiceViewSet(RegistryViewSet):
 
     def retrieve(self, request: Request, service_name: str) -> HttpResponse:
         catalog = self.catalog()
-        entry = self.runtime.responses.get_or_render(
+        entry = self.responses.get_or_render(
             (self.namespace, "service", service_name),
             (catalog.service_revision(service_name),),
             lambda: _render_service(
@@ -128,7 +128,7 @@ class InstanceViewSet(RegistryViewSet):
             if selection.service_name is None
             else catalog.service_revision(selection.service_name)
         )
-        entry = self.runtime.responses.get_or_render(
+        entry = self.responses.get_or_render(
             (self.namespace, "instances", query),
             (revision,),
             lambda: _render_selection(

@@ -7,10 +7,13 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from registry.http.authentication import Namespace
-from registry.http.cache import CachedBody, CachedBodyResponse
+from registry.http.cache import CachedBody, CachedBodyResponse, ResponseCache
 from registry.http.errors import JSON_CONTENT_TYPE
 from registry.runtime import RegistryRuntime, get_runtime
 from registry.store.base import Catalog
+
+#: The runtime component holding the rendered-body cache.
+RESPONSES_COMPONENT = "http.responses"
 
 _JSON_RENDERER = JSONRenderer()
 
@@ -42,6 +45,11 @@ class NamespacedView(APIView):
 
     def catalog(self) -> Catalog:
         return self.runtime.catalogs.get(self.namespace)
+
+    @property
+    def responses(self) -> ResponseCache:
+        """This process's cache of rendered bodies (both APIs share it)."""
+        return self.runtime.component(RESPONSES_COMPONENT, ResponseCache)
 
 
 def cached_response(
