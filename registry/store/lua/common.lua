@@ -87,6 +87,8 @@ end
 -- Compare-and-set for rules evaluated outside the script: the write happens only
 -- if the record is still the copy the rule saw. mode '' checks nothing; 'absent'
 -- wants no record; 'present' wants this static text, extension and status.
+-- A script whose expectation fails returns conflict(id): the current copy, so the
+-- caller decides again without another read.
 local function unchanged(id, mode, static, ext, status)
   if mode == '' then return true end
   local current = redis.call('HGET', K_INST, id)
@@ -96,4 +98,10 @@ local function unchanged(id, mode, static, ext, status)
   local live = redis.call('HGET', K_LIVE, id)
   local _, _, current_status = parse_live(live)
   return current_status == status
+end
+
+local function conflict(id)
+  local static = redis.call('HGET', K_INST, id)
+  if not static then return {'CONFLICT'} end
+  return {'CONFLICT', static, redis.call('HGET', K_LIVE, id), redis.call('HGET', K_EXT, id) or ''}
 end

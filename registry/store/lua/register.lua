@@ -1,12 +1,12 @@
 -- ARGV: id, service, static, status, ttl, extension ('' = none), now_ns, now_ms,
 --       capacity (-1 = unlimited), retention_ms,
 --       expect_mode, expect_static, expect_ext, expect_status (see unchanged())
--- Returns {static, live, ext}, {'CAPACITY'} or {'CONFLICT'}.
+-- Returns {static, live, ext}, {'CAPACITY'} or conflict(id) (lua/common.lua).
 local id, service, static, status = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local ttl, ext = tonumber(ARGV[5]), ARGV[6]
 local now_ns, now_ms, capacity, retention_ms = ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
 if not unchanged(id, ARGV[11], ARGV[12], ARGV[13], ARGV[14]) then
-  return {'CONFLICT'}
+  return conflict(id)
 end
 local existed = redis.call('HEXISTS', K_INST, id) == 1
 if not existed and capacity >= 0 and redis.call('HLEN', K_INST) >= capacity then

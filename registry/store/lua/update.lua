@@ -3,7 +3,7 @@
 --       (see unchanged()), static ('' = keep)
 -- A renewal when status is '' (returns 1: the hot path sends nothing back); a
 -- change (journalled) otherwise, returning {static, live, ext}.
--- Returns nil when the id is unknown, {'CONFLICT'} when the record changed.
+-- Returns nil when the id is unknown, conflict(id) when the record changed.
 local id, new_status, new_ext = ARGV[1], ARGV[2], ARGV[3]
 local now_ns, now_ms, retention_ms = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local new_static = ARGV[11] or ''
@@ -11,7 +11,7 @@ if expired(id, now_ms, retention_ms) then return nil end
 local live = redis.call('HGET', K_LIVE, id)
 if not live then return nil end
 if not unchanged(id, ARGV[7] or '', ARGV[8], ARGV[9], ARGV[10]) then
-  return {'CONFLICT'}
+  return conflict(id)
 end
 local _, ttl, status, service = parse_live(live)
 if new_status ~= '' then status = new_status end
