@@ -108,13 +108,14 @@ def override_update(
 
 
 def metadata_update(updates: Mapping[str, str]) -> UpdateFunction:
-    """``PUT .../metadata?k=v``: merged into the stored metadata."""
+    """``PUT .../metadata?k=v``: merged into the stored metadata; Eureka counts
+    it as a re-registration (``actionType`` ADDED in the delta, eureka-api §4.5)."""
 
     def change(record: ServiceInstance) -> InstanceUpdate:
         tags = tags_of(updates) if TAGS_METADATA_KEY in updates else record.tags
         metadata = merged_metadata(record.metadata, updates)
         return dataclasses.replace(
-            InstanceUpdate.of(record), metadata=metadata, tags=tags
+            InstanceUpdate.of(record), metadata=metadata, tags=tags, reregister=True
         )
 
     return change

@@ -45,12 +45,15 @@ CHANGE_RETENTION_NS = 180 * 1_000_000_000
 @dataclass(frozen=True, slots=True)
 class InstanceUpdate:
     """What :meth:`CatalogWriter.update` may change in place: everything but the
-    identity (id, service, endpoint), the TTL and the registration time."""
+    identity (id, service, endpoint) and the TTL."""
 
     status: str
     metadata: bytes | None
     tags: tuple[str, ...]
     extension: bytes | None
+    #: The update counts as a re-registration: the registration time restarts and
+    #: the journal says REGISTERED (Eureka's metadata update), not UPDATED.
+    reregister: bool = False
 
     @classmethod
     def of(cls, record: ServiceInstance) -> InstanceUpdate:
@@ -163,8 +166,10 @@ class CatalogWriter(ABC):
 
         ``change`` gets the stored copy and returns the new values; it runs
         atomically with the write (it may run more than once, so it must have no
-        side effects). The change is journalled. Returns the new record. Raises
-        :class:`InstanceNotFoundError` and :class:`FieldTooLongError`.
+        side effects). The change is journalled as UPDATED, or as REGISTERED with
+        a new registration time when the update says ``reregister``. Returns the
+        new record. Raises :class:`InstanceNotFoundError` and
+        :class:`FieldTooLongError`.
         """
 
     @abstractmethod

@@ -123,6 +123,7 @@ class InMemoryCatalog(Catalog):
             old = self._live(instance_id)
             update = change(old)
             check_update(update)
+            now = self._clock.now_ns()
             record = ServiceInstance(
                 old.id,
                 old.service_name,
@@ -131,12 +132,13 @@ class InMemoryCatalog(Catalog):
                 old.ttl,
                 update.metadata,
                 update.tags,
-                old.registration_ns,
-                self._clock.now_ns(),
+                now if update.reregister else old.registration_ns,
+                now,
                 update.extension,
             )
             self._store(record)
-            self._journal_change(ChangeKind.UPDATED, record, record.last_renewal_ns)
+            kind = ChangeKind.REGISTERED if update.reregister else ChangeKind.UPDATED
+            self._journal_change(kind, record, now)
             return record
 
     def set_status(

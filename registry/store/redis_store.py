@@ -257,22 +257,28 @@ class RedisCatalog(Catalog):
             check_update(update)
             if not update.status:
                 raise ValueError("an update needs a status")
+            now = self._clock.now_ns()
             static = b""
-            if (update.metadata, update.tags) != (old.metadata, old.tags):
+            if update.reregister or (update.metadata, update.tags) != (
+                old.metadata,
+                old.tags,
+            ):
                 static = _static(
                     old.service_name,
                     old.endpoint,
                     old.ttl,
                     update.metadata,
                     update.tags,
-                    old.registration_ns,
+                    now if update.reregister else old.registration_ns,
                 )
             result = self._update(
                 instance_id,
                 update.status,
                 update.extension or b"-",
                 stored.expectation,
-                static=static,
+                now,
+                static,
+                "REGISTERED" if update.reregister else "UPDATED",
             )
             if result and result[0] != b"CONFLICT":
                 return _record(instance_id, *result)
@@ -297,6 +303,7 @@ class RedisCatalog(Catalog):
         expect: tuple[str, bytes, bytes, str] = _UNCONDITIONAL,
         now: int | None = None,
         static: bytes = b"",
+        journal_kind: str = "UPDATED",
     ) -> Any:
         now = self._clock.now_ns() if now is None else now
         return self._run(
@@ -309,6 +316,7 @@ class RedisCatalog(Catalog):
             self._retention_ms,
             *expect,
             static,
+            journal_kind,
         )
 
     def _snapshot(self, instance_id: str) -> _Stored | None:

@@ -48,6 +48,25 @@ def test_delta_lists_additions_changes_and_removals(client, runtime, clock):
     assert int(document["applications"]["versions__delta"]) > 0
 
 
+def test_a_metadata_update_is_a_re_registration_in_the_delta(client, clock):
+    """eureka-api.md §4.5: the server re-registers the instance internally."""
+    register(client, eureka_instance(host="h1"))
+    clock.advance(5)
+    path = f"{BASE}/apps/DEMO-APP/h1:demo-app:8080"
+    assert client.put(f"{path}/metadata?zone=z1").status_code == 200
+
+    document = get_json(client, f"{BASE}/apps/delta")
+    assert actions(document) == [
+        ("h1:demo-app:8080", "ADDED", "UP"),
+        ("h1:demo-app:8080", "ADDED", "UP"),
+    ]
+    latest = document["applications"]["application"][0]["instance"][-1]
+    assert latest["metadata"]["zone"] == "z1"
+    stored = get_json(client, path)["instance"]
+    assert stored["metadata"]["zone"] == "z1"
+    assert stored["leaseInfo"]["registrationTimestamp"] == clock.now_ns() // 1_000_000
+
+
 def test_delta_window_is_three_minutes(client, clock):
     register(client, eureka_instance(host="old", leaseInfo={"durationInSecs": 600}))
     clock.advance(150)
@@ -93,6 +112,12 @@ operations = st.one_of(
     ),
     st.tuples(st.just("unstatus"), st.sampled_from(APPS), st.sampled_from(HOSTS)),
     st.tuples(st.just("cancel"), st.sampled_from(APPS), st.sampled_from(HOSTS)),
+    st.tuples(
+        st.just("metadata"),
+        st.sampled_from(APPS),
+        st.sampled_from(HOSTS),
+        st.sampled_from(["1", "2"]),
+    ),
     st.tuples(st.just("native"), st.sampled_from(["x", "y"])),
     st.tuples(st.just("wait"), st.integers(min_value=1, max_value=40)),
 )
@@ -137,6 +162,8 @@ def apply_op(
         client.delete(f"{path}/status")
     elif kind == "cancel":
         client.delete(path)
+    elif kind == "metadata":
+        client.put(f"{path}/metadata?k={op[3]}")
 
 
 @settings(

@@ -430,6 +430,31 @@ def test_update_changes_the_given_fields_in_place(catalog: Catalog, clock: Manua
     assert catalog.recent_changes()[-1].instance == updated
 
 
+def test_an_update_can_count_as_a_re_registration(catalog: Catalog, clock: ManualClock):
+    record = catalog.register(registration())
+    clock.advance(4)
+
+    updated = catalog.update(
+        record.id,
+        lambda r: dataclasses.replace(
+            InstanceUpdate.of(r), metadata=b'{"k":"v"}', reregister=True
+        ),
+    )
+
+    assert updated.registration_ns == updated.last_renewal_ns == clock.now_ns()
+    assert updated.metadata == b'{"k":"v"}'
+    assert catalog.get_instance(record.id) == updated
+    assert [kind for kind, _ in kinds(catalog)] == ["REGISTERED", "REGISTERED"]
+    assert catalog.recent_changes()[-1].instance == updated
+    # Nothing changed but the time: a re-registration still.
+    clock.advance(1)
+    again = catalog.update(
+        record.id, lambda r: dataclasses.replace(InstanceUpdate.of(r), reregister=True)
+    )
+    assert again.registration_ns == clock.now_ns()
+    assert catalog.get_instance(record.id).registration_ns == clock.now_ns()
+
+
 def test_update_can_drop_metadata_and_extension(catalog: Catalog):
     record = catalog.register(dataclasses.replace(registration(), extension=b'{"v":1}'))
     catalog.update(record.id, lambda r: InstanceUpdate("UP", None, (), None))

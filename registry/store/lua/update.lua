@@ -1,12 +1,14 @@
 -- ARGV: id, status ('' = keep), extension ('' = keep, '-' = none), now_ns, now_ms,
 --       retention_ms, expect_mode, expect_static, expect_ext, expect_status
---       (see unchanged()), static ('' = keep)
+--       (see unchanged()), static ('' = keep), journal kind ('UPDATED' when
+--       absent; 'REGISTERED' for an update that counts as a re-registration)
 -- A renewal when status is '' (returns 1: the hot path sends nothing back); a
 -- change (journalled) otherwise, returning {static, live, ext}.
 -- Returns nil when the id is unknown, conflict(id) when the record changed.
 local id, new_status, new_ext = ARGV[1], ARGV[2], ARGV[3]
 local now_ns, now_ms, retention_ms = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local new_static = ARGV[11] or ''
+local kind = ARGV[12] or 'UPDATED'
 if expired(id, now_ms, retention_ms) then return nil end
 local live = redis.call('HGET', K_LIVE, id)
 if not live then return nil end
@@ -28,5 +30,5 @@ local rev = bump(service, tonumber(string.sub(now_ns, 1, -4)))
 if new_status == '' then return 1 end
 local static = redis.call('HGET', K_INST, id)
 local ext = redis.call('HGET', K_EXT, id)
-journal('UPDATED', id, live, ext or nil, static, rev, now_ms, retention_ms)
+journal(kind, id, live, ext or nil, static, rev, now_ms, retention_ms)
 return {static, live, ext or false}
