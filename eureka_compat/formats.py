@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from eureka_compat.xml_codec import XmlDocumentError, parse_xml, render_xml
+from registry.http.json_bodies import JsonBodyError, loads_json
 
 JSON = "application/json"
 XML = "application/xml"
@@ -40,9 +41,9 @@ def decode(body: bytes, content_type: str) -> dict[str, Any]:
         media_type = XML if body.lstrip().startswith(b"<") else JSON
     if media_type.endswith("json"):
         try:
-            value = orjson.loads(body)
-        except orjson.JSONDecodeError as err:
-            raise MalformedBodyError("Malformed JSON") from err
+            value = loads_json(body)
+        except JsonBodyError as err:
+            raise MalformedBodyError(str(err)) from err
         if not isinstance(value, dict):
             raise MalformedBodyError("Expected a JSON object")
         return value

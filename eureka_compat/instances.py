@@ -31,6 +31,11 @@ DEFAULT_DATA_CENTER_CLASS = "com.netflix.appinfo.InstanceInfo$DefaultDataCenterI
 AMAZON_DATA_CENTER_CLASS = "com.netflix.appinfo.AmazonInfo"
 EMPTY_METADATA = {"@class": "java.util.Collections$EmptyMap"}
 TAGS_METADATA_KEY = "amalgam8.tags"
+#: Data centres a registration may name (case-insensitive): Eureka's own three,
+#: and SoftLayer, which the original registry read too (spec §6.3.1).
+DATA_CENTER_NAMES = frozenset({"netflix", "amazon", "myown", "softlayer"})
+#: Bits of the Java types of Eureka's numeric fields.
+INT_BITS, LONG_BITS = 32, 64
 #: Kept in a registration's extension when the status the instance reported is
 #: not the one stored (an override applied), so the rule chain can run again.
 REPORTED_STATUS_KEY = "reportedStatus"
@@ -102,18 +107,27 @@ def parse_registration(
         raise EurekaRegistrationError("Missing dataCenterInfo")
     if not _text(data_center.get("name")):
         raise EurekaRegistrationError("Missing dataCenterInfo Name")
+    if _text(data_center.get("name")).lower() not in DATA_CENTER_NAMES:
+        raise EurekaRegistrationError("Unknown dataCenterInfo name")
+    if not isinstance(body.get("metadata"), Mapping | None):
+        raise EurekaRegistrationError("metadata is not an object")
 
-    port = _port(body.get("port"), 80, enabled=True)
-    secure_port = _port(body.get("securePort"), 443, enabled=False)
+    port = _port(body.get("port"), 80, "port", enabled=True)
+    secure_port = _port(body.get("securePort"), 443, "securePort", enabled=False)
     lease = body.get("leaseInfo")
     if not isinstance(lease, Mapping):
         lease = {}
-    duration = _number(lease.get("durationInSecs"), 0) or DEFAULT_DURATION_SECONDS
+    duration = (
+        _number(lease.get("durationInSecs"), 0, "leaseInfo.durationInSecs")
+        or DEFAULT_DURATION_SECONDS
+    )
     metadata = _metadata(body.get("metadata"))
     override = _override(body)
     own_status = parse_status(body.get("status"))
     status = effective_status(own_status, override, None)
-    last_dirty = _number(body.get("lastDirtyTimestamp"), now_ms)
+    last_dirty = _number(
+        body.get("lastDirtyTimestamp"), now_ms, "lastDirtyTimestamp", LONG_BITS
+    )
     extension: dict[str, Any] = {
         "instanceId": instance_id,
         "hostName": host,
@@ -122,10 +136,12 @@ def parse_registration(
         "overriddenstatus": override,
         "port": port,
         "securePort": secure_port,
-        "countryId": _number(body.get("countryId"), 1),
+        "countryId": _number(body.get("countryId"), 1, "countryId"),
         "dataCenterInfo": _data_center(data_center),
         "renewalIntervalInSecs": _number(
-            lease.get("renewalIntervalInSecs"), DEFAULT_RENEWAL_INTERVAL_SECONDS
+            lease.get("renewalIntervalInSecs"),
+            DEFAULT_RENEWAL_INTERVAL_SECONDS,
+            "leaseInfo.renewalIntervalInSecs",
         ),
         "serviceUpTimestamp": now_ms,
         "lastUpdatedTimestamp": now_ms,
@@ -262,36 +278,66 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _number(value: Any, default: int) -> int:
-    """Eureka reads numbers leniently: JSON numbers or their text."""
+def _number(value: Any, default: int, name: str, bits: int = INT_BITS) -> int:
+    """Eureka reads numbers leniently: JSON numbers or their text. A number past
+    the Java type of its field (``int``, or ``long`` for timestamps) is refused,
+    as Eureka's reader refuses it."""
     if isinstance(value, bool) or value is None:
         return default
+    if isinstance(value, float):  # JSON reads integers past 64 bits as floats
+        if not value.is_integer():
+            return default
+        value = int(value)
     try:
-        return int(str(value).strip())
+        number = int(str(value).strip())
     except ValueError:
         return default
+    if not -(2 ** (bits - 1)) <= number < 2 ** (bits - 1):
+        raise EurekaRegistrationError(f"{name} out of range")
+    return number
+
+
+def java_long(text: str | None) -> int | None:
+    """A query parameter read as Java's ``Long.parseLong`` would: ``None`` when
+    absent or not an integer; :class:`ValueError` when out of range."""
+    if text is None:
+        return None
+    try:
+        number = int(text)
+    except ValueError:
+        return None
+    if not -(2 ** (LONG_BITS - 1)) <= number < 2 ** (LONG_BITS - 1):
+        raise ValueError(f"{number} is out of range for a long")
+    return number
 
 
 def _derived_id(body: Mapping[str, Any], host: str) -> str:
     """Old clients send no instanceId: Amazon's ``instance-id`` or the host name."""
     data_center = body.get("dataCenterInfo")
-    if isinstance(data_center, Mapping) and _text(data_center.get("name")) == "Amazon":
-        metadata = data_center.get("metadata")
-        if isinstance(metadata, Mapping):
-            amazon_id = _text(metadata.get("instance-id"))
-            if amazon_id:
-                return amazon_id
+    if not isinstance(data_center, Mapping):
+        return host
+    metadata = data_center.get("metadata")
+    if not isinstance(metadata, Mapping):
+        return host
+    name = _text(data_center.get("name")).lower()
+    if name == "amazon":
+        return _text(metadata.get("instance-id")) or host
+    if name == "softlayer":  # its getId, numbers without decimals (spec §6.3.1)
+        unique = metadata.get("getId")
+        if isinstance(unique, int | float) and not isinstance(unique, bool):
+            return str(int(unique)) if float(unique).is_integer() else str(unique)
+        return _text(unique) or host
     return host
 
 
-def _port(value: Any, default: int, enabled: bool) -> dict[str, Any]:
+def _port(value: Any, default: int, name: str, enabled: bool) -> dict[str, Any]:
     """``{"$": 8080, "@enabled": "true"}``; ``@enabled`` as string or boolean."""
     if not isinstance(value, Mapping):
         return {"$": default, "@enabled": "true" if enabled else "false"}
     flag = value.get("@enabled", enabled)
     is_enabled = flag if isinstance(flag, bool) else str(flag).strip().lower() == "true"
     return {
-        "$": _number(value.get("$"), default),
+        "$": _number(value.get("$"), default, f"{name}.$"),
         "@enabled": "true" if is_enabled else "false",
     }
 
@@ -300,12 +346,12 @@ def _data_center(value: Mapping[str, Any]) -> dict[str, Any]:
     name = _text(value.get("name"))
     tree: dict[str, Any] = {
         "@class": AMAZON_DATA_CENTER_CLASS
-        if name == "Amazon"
+        if name.lower() == "amazon"
         else DEFAULT_DATA_CENTER_CLASS,
         "name": name,
     }
     metadata = value.get("metadata")
-    if name == "Amazon" and isinstance(metadata, Mapping):
+    if name.lower() == "amazon" and isinstance(metadata, Mapping):
         tree["metadata"] = {str(k): str(v) for k, v in metadata.items()}
     return tree
 

@@ -28,6 +28,7 @@ from eureka_compat.formats import (
 from eureka_compat.instances import (
     EurekaRegistrationError,
     app_name,
+    java_long,
     parse_registration,
     store_id,
     vip_addresses,
@@ -386,8 +387,9 @@ class SecureVipView(VipView):
 
 
 def _int_param(request: Request, name: str) -> int | None:
-    value = request.query_params.get(name)
+    """An integer query parameter; ``None`` when absent or not an integer, 400
+    when past a Java ``long`` (it would be stored, and Eureka refuses it)."""
     try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
+        return java_long(request.query_params.get(name))
+    except ValueError as err:
+        raise RegistryError(400, "") from err

@@ -46,11 +46,10 @@ from typing import Any, NoReturn
 from xml.parsers import expat
 from xml.sax.saxutils import escape
 
-from registry.http.transport import MAX_BODY_BYTES
+from registry.http.transport import MAX_BODY_BYTES, MAX_BODY_DEPTH
 
 __all__ = ["MAX_BODY_BYTES", "XmlDocumentError", "parse_xml", "render_xml"]
 
-_MAX_DEPTH = 32
 _ALWAYS_LISTS = frozenset({"application", "instance"})
 _OBJECT_ELEMENTS = _ALWAYS_LISTS | {
     "applications",
@@ -219,8 +218,8 @@ class _TreeBuilder:
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         stack = self.stack
-        if len(stack) >= _MAX_DEPTH:
-            raise XmlDocumentError("XML document is nested too deeply")
+        if len(stack) >= MAX_BODY_DEPTH:
+            raise XmlDocumentError(f"XML nested deeper than {MAX_BODY_DEPTH} levels")
         if stack:
             parent = stack[-1]
             plain = parent.plain or parent.unescape

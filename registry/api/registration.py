@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from registry.http.json_bodies import TOO_DEEP, JsonBodyError, loads_json
 from registry.store.records import (
     STATUS_OUT_OF_SERVICE,
     STATUS_STARTING,
@@ -93,11 +94,18 @@ class _Number(str):
 
 def _members(body: bytes) -> dict[str, Any]:
     try:
-        orjson.loads(body)  # strict UTF-8 and escapes: rejects lone surrogates
+        # Strict UTF-8 and escapes (rejects lone surrogates), and the nesting limit
+        # before the standard library's reader, which recurses, sees the body.
+        loads_json(body)
+    except JsonBodyError as err:
+        if str(err) == TOO_DEEP:
+            raise RegistrationError(TOO_DEEP) from err
+        raise RegistrationError(REGISTRATION_FAILED) from err
+    try:
         value = json.loads(
             body, parse_int=_Number, parse_float=_Number, parse_constant=_reject
         )
-    except ValueError as err:  # JSONDecodeError and orjson's are ValueErrors
+    except ValueError as err:  # JSONDecodeError is a ValueError
         raise RegistrationError(REGISTRATION_FAILED) from err
     return _object_members(value)
 

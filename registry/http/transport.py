@@ -9,6 +9,9 @@ from typing import Any
 #: The largest request body accepted, by every API and codec: registrations are a
 #: few kilobytes at most.
 MAX_BODY_BYTES = 1024 * 1024
+#: The deepest nesting a request body may have, JSON (objects and arrays) or XML
+#: (elements): a registration is 2-3 levels plus its metadata.
+MAX_BODY_DEPTH = 32
 
 
 def is_secure(meta: Mapping[str, Any]) -> bool:

@@ -219,3 +219,30 @@ def test_type_and_encoding_errors_come_first(client, body):
     response = register(client, body)
     assert response.status_code == 400
     assert error(response) == "Failed to register instance"
+
+
+@pytest.mark.parametrize("depth", [33, 254, 255, 300, 1023, 1024, 10_000])
+@pytest.mark.parametrize("where", ["metadata", "tags"])
+def test_deep_json_is_400_naming_the_limit_at_every_depth(
+    client, runtime, depth, where
+):
+    deep = "[" * depth + "]" * depth
+    body = (
+        b'{"service_name":"s","endpoint":{"type":"http","value":"1.2.3.4:80"},'
+        + f'"{where}":{deep}}}'.encode()
+    )
+    response = register(client, body)
+    assert response.status_code == 400
+    assert error(response) == "JSON nested deeper than 32 levels"
+    assert runtime.catalogs.get("default").list_instances() == []
+
+
+def test_metadata_at_the_depth_limit_is_kept(client, runtime):
+    nested = "[" * 30 + "1" + "]" * 30  # body, metadata object, 30 arrays: 32
+    body = (
+        b'{"service_name":"s","endpoint":{"type":"http","value":"1.2.3.4:80"},'
+        + f'"metadata":{{"a":{nested}}}}}'.encode()
+    )
+    assert register(client, body).status_code == 201
+    [record] = runtime.catalogs.get("default").list_instances()
+    assert record.metadata == f'{{"a":{nested}}}'.encode()

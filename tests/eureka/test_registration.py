@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import orjson
 import pytest
 
@@ -106,6 +108,59 @@ def test_instance_id_falls_back_to_amazon_id_then_host(client, runtime):
     assert catalog.get_instance("DEMO-APP:10.0.0.2")
 
 
+@pytest.mark.parametrize("name", ["MyOwn", "Netflix", "Amazon", "SoftLayer", "myown"])
+def test_every_eureka_data_center_name_is_accepted(client, runtime, name):
+    document = eureka_instance(dataCenterInfo={"@class": "x", "name": name})
+    assert register(client, document).status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("metadata", "stored_id"),
+    [
+        ({"getId": "sl-7"}, "DEMO-APP:sl-7"),
+        ({"getId": 12345}, "DEMO-APP:12345"),
+        ({"getId": 12345.0}, "DEMO-APP:12345"),
+        ({"getId": ""}, "DEMO-APP:10.0.0.3"),
+        ({}, "DEMO-APP:10.0.0.3"),
+    ],
+)
+def test_softlayer_get_id_is_the_instance_id(client, runtime, metadata, stored_id):
+    document = eureka_instance(
+        host="10.0.0.3", dataCenterInfo={"name": "SoftLayer", "metadata": metadata}
+    )
+    del document["instance"]["instanceId"]
+    assert register(client, document).status_code == 204
+    assert runtime.catalogs.get("default").get_instance(stored_id)
+
+
+@pytest.mark.parametrize("depth", [33, 254, 255, 300, 1023, 1024, 10_000])
+@pytest.mark.parametrize("member", ["metadata", "leaseInfo"])
+def test_deep_json_is_400_naming_the_limit_at_every_depth(
+    client, runtime, depth, member
+):
+    body = orjson.dumps(eureka_instance()).replace(
+        f'"{member}":'.encode(),
+        f'"{member}":{{"deep":{"[" * depth}{"]" * depth}}},"x{member}":'.encode(),
+    )
+    response = register(client, body)
+    assert (response.status_code, response.content) == (
+        400,
+        b"JSON nested deeper than 32 levels",
+    )
+    assert runtime.catalogs.get("default").list_instances() == []
+
+
+def test_numbers_past_64_bits_in_xml_are_400(client, runtime):
+    body = (
+        b"<instance><instanceId>x1</instanceId><hostName>h</hostName><app>XML-APP</app>"
+        b"<ipAddr>10.0.0.9</ipAddr><countryId>99999999999999999999999</countryId>"
+        b"<dataCenterInfo><name>MyOwn</name></dataCenterInfo></instance>"
+    )
+    response = client.post(f"{BASE}/apps/XML-APP", body, content_type="application/xml")
+    assert (response.status_code, response.content) == (400, b"countryId out of range")
+    assert runtime.catalogs.get("default").list_instances() == []
+
+
 def test_xml_registration_like_fargo(client, runtime):
     body = (
         b"<instance><instanceId>x1</instanceId><hostName>10.0.0.9</hostName><app>XML-APP</app>"
@@ -134,6 +189,36 @@ def test_xml_registration_like_fargo(client, runtime):
         ({"app": "OTHER"}, "Mismatched appName"),
         ({"dataCenterInfo": None}, "Missing dataCenterInfo"),
         ({"dataCenterInfo": {"@class": "x"}}, "Missing dataCenterInfo Name"),
+        ({"dataCenterInfo": {"name": "Moon"}}, "Unknown dataCenterInfo name"),
+        ({"metadata": "zone=a"}, "metadata is not an object"),
+        ({"metadata": ["a"]}, "metadata is not an object"),
+        ({"countryId": "99999999999999999999999"}, "countryId out of range"),
+        ({"countryId": 99999999999999999999999}, "countryId out of range"),
+        ({"countryId": "2147483648"}, "countryId out of range"),
+        (
+            {"lastDirtyTimestamp": "-9223372036854775809"},
+            "lastDirtyTimestamp out of range",
+        ),
+        (
+            {"lastDirtyTimestamp": "99999999999999999999999"},
+            "lastDirtyTimestamp out of range",
+        ),
+        (
+            {"port": {"$": "99999999999999999999999", "@enabled": "true"}},
+            "port.$ out of range",
+        ),
+        (
+            {"securePort": {"$": -9223372036854775809, "@enabled": "true"}},
+            "securePort.$ out of range",
+        ),
+        (
+            {"leaseInfo": {"renewalIntervalInSecs": "99999999999999999999999"}},
+            "leaseInfo.renewalIntervalInSecs out of range",
+        ),
+        (
+            {"leaseInfo": {"durationInSecs": "-9223372036854775809"}},
+            "leaseInfo.durationInSecs out of range",
+        ),
     ],
 )
 def test_invalid_registrations_are_400_with_a_text_reason(
@@ -145,7 +230,8 @@ def test_invalid_registrations_are_400_with_a_text_reason(
             document["instance"].pop(key)
         else:
             document["instance"][key] = value
-    response = register(client, document)
+    # The standard library writes integers past 64 bits; orjson refuses to.
+    response = register(client, json.dumps(document).encode())
     assert response.status_code == 400
     assert response["Content-Type"].startswith("text/plain")
     assert response.content.decode().startswith(reason)

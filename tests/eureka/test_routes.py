@@ -390,3 +390,19 @@ def test_unhandled_errors_are_empty_500s(client, runtime, monkeypatch):
     client.raise_request_exception = False
     response = client.get(f"{BASE}/apps", headers=JSON)
     assert (response.status_code, response.content) == (500, b"")
+
+
+@pytest.mark.parametrize(
+    "value", ["99999999999999999999999", "-9223372036854775809", "9223372036854775808"]
+)
+@pytest.mark.parametrize(
+    ("method", "suffix"),
+    [("put", "/status?value=OUT_OF_SERVICE&"), ("delete", "/status?"), ("put", "?")],
+)
+def test_a_last_dirty_timestamp_past_a_long_is_400(
+    client, registered, runtime, method, suffix, value
+):
+    before = runtime.catalogs.get("default").list_instances()
+    response = getattr(client, method)(f"{PATH}{suffix}lastDirtyTimestamp={value}")
+    assert (response.status_code, response.content) == (400, b"")
+    assert runtime.catalogs.get("default").list_instances() == before
