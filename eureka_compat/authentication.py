@@ -6,6 +6,7 @@ from __future__ import annotations
 from rest_framework.request import Request
 
 from registry.http.authentication import BearerAuthentication
+from registry.resolvers import ascii_token
 
 
 class EurekaAuthentication(BearerAuthentication):
@@ -15,4 +16,4 @@ class EurekaAuthentication(BearerAuthentication):
         kwargs = (
             request.parser_context.get("kwargs", {}) if request.parser_context else {}
         )
-        return str(kwargs.get("token", ""))
+        return ascii_token(str(kwargs.get("token", "")))

@@ -16,19 +16,27 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
+import re
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
+import jwt
 import orjson
-from jwt.algorithms import HMACAlgorithm
 
 from registry.store.clock import Clock
 
-DEFAULT_NAMESPACE = "default"
+logger = logging.getLogger(__name__)
 
-# PyJWT's HMAC primitive, used directly: jwt.decode() warns on every call when the
-# secret is shorter than 32 bytes, and short secrets are the user's call to make.
-_HS256 = HMACAlgorithm(HMACAlgorithm.SHA256)
+DEFAULT_NAMESPACE = "default"
+#: RFC 7518 §3.2: an HS256 key has at least 256 bits.
+MIN_HS256_SECRET_BYTES = 32
+
+#: A canonical base64url segment (RFC 7515 §2: no padding, URL-safe alphabet).
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
+#: The time claims are checked here, against the runtime's clock (PyJWT reads the
+#: system clock); iat is not a condition of the original registry.
+_DECODE_OPTIONS: Any = {"verify_exp": False, "verify_nbf": False, "verify_iat": False}
 
 
 class AuthError(Exception):
@@ -74,43 +82,57 @@ class TrustedResolver:
 
 
 class JwtResolver:
-    """HS256 tokens signed with a shared secret, carrying a ``namespace`` claim."""
+    """HS256 tokens signed with a shared secret, carrying a ``namespace`` claim.
+
+    PyJWT decodes and verifies them (only HS256 is accepted, so ``none`` and
+    algorithm confusion cannot pass) and validates ``exp`` and ``nbf`` against the
+    runtime's clock, valid through the ``exp`` second as in the original. Stricter
+    than PyJWT alone: every segment must be canonical base64url (PyJWT's decoder
+    skips junk, padding and ``+``/``/``, so one token had many spellings, which
+    deny-lists and caches keyed on the token text could be bypassed with), and
+    ``exp``/``nbf`` must be JSON numbers (PyJWT also takes ``"123"``).
+    """
 
     def __init__(self, secret: str, clock: Clock) -> None:
         self._secret = secret.encode()
         self._clock = clock
+        self._jwt = jwt.PyJWT()
+        if len(self._secret) < MIN_HS256_SECRET_BYTES:
+            # Accepted, as the original did; PyJWT warns too, once per process.
+            logger.warning(
+                "jwt_secret is %d bytes; RFC 7518 asks at least %d for HS256",
+                len(self._secret),
+                MIN_HS256_SECRET_BYTES,
+            )
 
     def resolve(self, token: str) -> str:
         if not token:
             raise MissingTokenError
-        header, claims = _jwt_parts_if_shaped(token)
-        # Only HS256 is ever verified, so "none" and algorithm confusion (an RS/ES
-        # header with the shared secret as public key) cannot pass.
-        if header.get("alg") != "HS256":
+        _jwt_parts_if_shaped(token)  # a token of another form: the next resolver's
+        if not _is_canonical(token):
             raise InvalidTokenError
-        signing_input, _, signature = token.rpartition(".")
         try:
-            valid = _HS256.verify(
-                signing_input.encode(), self._secret, _b64decode(signature)
+            claims = self._jwt.decode(
+                token, self._secret, algorithms=["HS256"], options=_DECODE_OPTIONS
             )
-        except (binascii.Error, ValueError) as err:
+            self._check_times(claims)
+        except jwt.PyJWTError as err:
             raise InvalidTokenError from err
-        if not valid:
-            raise InvalidTokenError
-        self._check_times(claims)
         namespace = claims.get("namespace")
         if not isinstance(namespace, str) or not namespace:
             raise InvalidTokenError
         return namespace
 
-    def _check_times(self, claims: dict[str, object]) -> None:
-        now = self._clock.now_ns() / 1e9
-        exp = claims.get("exp")
-        if exp is not None and (not _is_number(exp) or now > exp):  # type: ignore[operator]
-            raise InvalidTokenError
-        nbf = claims.get("nbf")
-        if nbf is not None and (not _is_number(nbf) or now < nbf):  # type: ignore[operator]
-            raise InvalidTokenError
+    def _check_times(self, claims: dict[str, Any]) -> None:
+        now = self._clock.now_ns() // 1_000_000_000
+        for name in ("exp", "nbf"):
+            if name in claims and not _is_number(claims[name]):
+                raise InvalidTokenError  # null, text, true: not a NumericDate
+        if "exp" in claims:
+            # PyJWT refuses from the exp second on; the original through it.
+            self._jwt._validate_exp(claims, now, leeway=1)
+        if "nbf" in claims:
+            self._jwt._validate_nbf(claims, now, leeway=0)
 
 
 class ChainResolver:
@@ -151,6 +173,20 @@ def token_from_authorization(header: str) -> str:
     scheme, space, token = header.partition(" ")
     if not space or scheme.lower() != "bearer":
         raise MalformedAuthorizationError
+    return ascii_token(token)
+
+
+def ascii_token(token: str) -> str:
+    """``token``, if it is ASCII; a non-ASCII token is invalid wherever it is carried.
+
+    One rule for the ``Authorization`` header and the Eureka path: HTTP header
+    values are ASCII in practice (RFC 9110 §5.5), granian drops a header with
+    other bytes before the application sees it, and WSGI servers that pass one on
+    decode it as ISO-8859-1 (PEP 3333) while the path is decoded as UTF-8, so the
+    same name would land in two namespaces.
+    """
+    if not token.isascii():
+        raise InvalidTokenError
     return token
 
 
@@ -175,6 +211,20 @@ def _jwt_parts_if_shaped(token: str) -> tuple[dict[str, object], dict[str, objec
 
 def _b64decode(segment: str) -> bytes:
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+def _is_canonical(token: str) -> bool:
+    """Every segment is base64url in its one canonical spelling (RFC 7515 §2)."""
+    for segment in token.split("."):
+        if not _SEGMENT.fullmatch(segment):
+            return False
+        try:
+            decoded = _b64decode(segment)
+        except (binascii.Error, ValueError):
+            return False
+        if base64.urlsafe_b64encode(decoded).rstrip(b"=") != segment.encode():
+            return False  # stray bits in the last character
+    return True
 
 
 def _b64_json_object(segment: str) -> dict[str, object] | None:

@@ -93,3 +93,75 @@ def test_bearer_tokens(header, expected):
 def test_malformed_headers(header):
     with pytest.raises(MalformedAuthorizationError):
         token_from_authorization(header)
+
+
+# -- canonical tokens only (hardening) -----------------------------------------
+
+
+def malleable_spellings(good: str) -> list[str]:
+    """The same token spelt otherwise: each decodes to the same bytes leniently."""
+    head, payload, signature = good.split(".")
+    standard = signature.replace("-", "+").replace("_", "/")
+    last = signature[-1]
+    # The signature's last character carries 2 unused bits (32 bytes = 43 chars).
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    stray = alphabet[alphabet.index(last) ^ 1]
+    spellings = [
+        f"{good}!!",
+        f"{good}=",
+        f"{good}==",
+        f"{head}.{payload}.{signature[:10]}!{signature[10:]}",
+        f"{head}=.{payload}.{signature}",
+        f"{head}.{payload}.{signature[:-1]}{stray}",
+    ]
+    if standard != signature:
+        spellings.append(f"{head}.{payload}.{standard}")
+    return spellings
+
+
+@pytest.mark.parametrize("index", range(7))
+def test_only_the_canonical_spelling_of_a_token_verifies(resolver, index):
+    good = token({"namespace": "a"})
+    while "-" not in good.split(".")[2] and "_" not in good.split(".")[2]:
+        good = token({"namespace": "a", "n": len(good) + index})
+    assert resolver.resolve(good) == "a"
+    spellings = malleable_spellings(good)
+    if index >= len(spellings):
+        pytest.skip("this token has no such spelling")
+    with pytest.raises(InvalidTokenError):
+        resolver.resolve(spellings[index])
+
+
+@pytest.mark.parametrize("claim", ["exp", "nbf"])
+@pytest.mark.parametrize("value", [None, "1800000000", True, [1], {"t": 1}])
+def test_a_time_claim_that_is_not_a_number_is_invalid(resolver, claim, value):
+    with pytest.raises(InvalidTokenError):
+        resolver.resolve(token({"namespace": "a", claim: value}))
+
+
+def test_fractional_time_claims_are_numbers(resolver, clock):
+    assert resolver.resolve(token({"namespace": "a", "exp": now(clock) + 0.5})) == "a"
+
+
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+def test_a_short_secret_still_verifies_with_a_warning(clock, caplog):
+    resolver = build_resolver(("jwt",), "s3cr3t", clock)
+    assert "jwt_secret is 6 bytes" in caplog.text
+    assert resolver.resolve(token({"namespace": "a"}, "s3cr3t")) == "a"
+    with pytest.raises(InvalidTokenError):
+        resolver.resolve(token({"namespace": "a"}, "other"))
+
+
+# -- tokens are ASCII wherever they are carried ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "header", ["Bearer ünï", "Bearer \u00c3\u00bcn", "Bearer n\u2028s", "bearer ✓"]
+)
+def test_a_non_ascii_header_token_is_invalid(header):
+    with pytest.raises(InvalidTokenError):
+        token_from_authorization(header)
+
+
+def test_ascii_tokens_pass_unchanged():
+    assert token_from_authorization("Bearer ns-1_a.b~c") == "ns-1_a.b~c"

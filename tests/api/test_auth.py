@@ -12,7 +12,7 @@ import pytest
 
 from .helpers import error, instance, register
 
-SECRET = "s3cr3t"
+SECRET = "a-secret-of-32-bytes-or-more-ok!"
 
 
 def token(claims: dict, secret: str = SECRET, algorithm: str = "HS256") -> str:
