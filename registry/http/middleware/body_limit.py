@@ -2,8 +2,10 @@
 and read chunked ones.
 
 Django only reads ``Content-Length`` bytes, so a chunked body would look empty; it
-is read here (up to the limit) and handed to Django as the body. The 413 is written
-in the error format of the API serving the path.
+is read here (up to the limit) and handed to Django as the body. A chunked body
+whose framing is broken (a chunk size like ``zz``) makes the server's reader raise
+(gunicorn: ``InvalidChunkSize``); that is the client's error, a 400, never a 500.
+The 413 and the 400 are written in the error format of the API serving the path.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from registry.http.apis import api_for_path
 from registry.http.transport import MAX_BODY_BYTES
 
 BODY_TOO_LARGE = f"Request body exceeded {MAX_BODY_BYTES} bytes"
+MALFORMED_BODY = "Malformed request body"
 #: A refused body is read and dropped up to this size (larger ones may cost the
 #: client its connection).
 DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
@@ -43,7 +46,10 @@ def _read_body_within_limit(request: HttpRequest) -> HttpResponse | None:
         return _too_large(request)
     chunked = "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower()
     if chunked and not meta.get("CONTENT_LENGTH"):
-        body = meta["wsgi.input"].read(MAX_BODY_BYTES + 1)
+        try:
+            body = meta["wsgi.input"].read(MAX_BODY_BYTES + 1)
+        except Exception:  # whatever the server's reader raises on bad framing
+            return api_for_path(request.path_info).errors.response(400, MALFORMED_BODY)
         if len(body) > MAX_BODY_BYTES:
             return _too_large(request)
         request._body = body  # Django's cached body
