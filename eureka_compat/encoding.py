@@ -9,14 +9,14 @@ in-memory store), and a document is the join of its elements.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Iterator
 
 import orjson
 
 from eureka_compat.formats import JSON
 from eureka_compat.instances import app_name, instance_tree
 from eureka_compat.xml_codec import render_text_element, render_xml
-from registry.http.fragments import ElementCache
+from registry.http.fragments import BodyBuilder, ElementCache
 from registry.store.records import ServiceInstance
 
 Entry = tuple[ServiceInstance, str]  # an instance and its actionType
@@ -35,31 +35,36 @@ class DocumentEncoder:
         entries: Iterable[Entry],
         version: str,
         hashcode: str,
+        complete: bool = False,
     ) -> bytes:
-        """``{"applications": ...}``: the entries grouped by application."""
-        listed = list(entries)
-        encoded = self._encode(namespace, media_type, listed)
-        grouped: dict[str, list[bytes]] = {}
-        for (instance, _), element in zip(listed, encoded, strict=True):
-            grouped.setdefault(app_name(instance), []).append(element)
+        """``{"applications": ...}``: the entries grouped by application.
+
+        ``complete``: the full registry, which becomes the home of its elements
+        (see :mod:`registry.http.fragments`).
+        """
+        grouped: dict[str, list[Entry]] = {}
+        for entry in entries:
+            grouped.setdefault(app_name(entry[0]), []).append(entry)
+        body = self._body(namespace, media_type, complete)
         if media_type == JSON:
-            apps = b",".join(
-                _json_application(name, elements) for name, elements in grouped.items()
+            body.add(
+                b'{"applications":{"versions__delta":%s,"apps__hashcode":%s,'
+                b'"application":[' % (orjson.dumps(version), orjson.dumps(hashcode))
             )
-            return (
-                b'{"applications":{"versions__delta":%s,"apps__hashcode":%s,"application":[%s]}}'
-                % (
-                    orjson.dumps(version),
-                    orjson.dumps(hashcode),
-                    apps,
-                )
-            )
-        apps = b"".join(
-            _xml_application(name, elements) for name, elements in grouped.items()
-        )
-        head = render_text_element("versions__delta", version)
-        head += render_text_element("apps__hashcode", hashcode)
-        return b"<applications>" + head + apps + b"</applications>"
+            for index, (name, listed) in enumerate(grouped.items()):
+                opening = b'{"name":%s,"instance":[' % orjson.dumps(name)
+                body.add(b"," + opening if index else opening)
+                body.add_elements(_keyed(listed))
+                body.add(b"]}")
+            body.add(b"]}}")
+        else:
+            body.add(b"<applications>")
+            body.add(render_text_element("versions__delta", version))
+            body.add(render_text_element("apps__hashcode", hashcode))
+            for name, listed in grouped.items():
+                _xml_application(body, name, listed)
+            body.add(b"</applications>")
+        return body.build()
 
     def application(
         self,
@@ -69,22 +74,42 @@ class DocumentEncoder:
         instances: Iterable[ServiceInstance],
     ) -> bytes:
         """``{"application": ...}`` of one application's instances."""
-        elements = self._encode(
-            namespace, media_type, [(i, "ADDED") for i in instances]
-        )
+        listed = [(i, "ADDED") for i in instances]
+        body = self._body(namespace, media_type, complete=False)
         if media_type == JSON:
-            return b'{"application":%s}' % _json_application(name, elements)
-        return _xml_application(name, elements)
+            body.add(b'{"application":{"name":%s,"instance":[' % orjson.dumps(name))
+            body.add_elements(_keyed(listed))
+            body.add(b"]}}")
+        else:
+            _xml_application(body, name, listed)
+        return body.build()
+
+    def _body(self, namespace: str, media_type: str, complete: bool) -> BodyBuilder:
+        encode = _encode_json if media_type == JSON else _encode_xml
+        return self._elements.body((namespace, media_type), encode, complete)
 
     def _encode(
         self, namespace: str, media_type: str, entries: list[Entry]
     ) -> list[bytes]:
         encode = _encode_json if media_type == JSON else _encode_xml
         return self._elements.encode_all(
-            (namespace, media_type),
-            (((instance.id, action), instance) for instance, action in entries),
-            encode,
+            (namespace, media_type), _keyed(entries), encode
         )
+
+
+def _keyed(entries: Iterable[Entry]) -> Iterator[tuple[Hashable, ServiceInstance]]:
+    return ((_key(instance, action), instance) for instance, action in entries)
+
+
+def _xml_application(body: BodyBuilder, name: str, listed: list[Entry]) -> None:
+    body.add(b"<application>" + render_text_element("name", name))
+    body.add_elements(_keyed(listed), b"")
+    body.add(b"</application>")
+
+
+def _key(instance: ServiceInstance, action: str) -> Hashable:
+    """Element key: the id (no new object) for ADDED, the most common action."""
+    return instance.id if action == "ADDED" else (instance.id, action)
 
 
 def _encode_json(key: Hashable, instance: ServiceInstance) -> bytes:
@@ -96,19 +121,5 @@ def _encode_xml(key: Hashable, instance: ServiceInstance) -> bytes:
 
 
 def _action(key: Hashable) -> str:
-    """The actionType of an element key ``(id, actionType)``."""
-    assert isinstance(key, tuple)
-    return str(key[1])
-
-
-def _json_application(name: str, elements: list[bytes]) -> bytes:
-    return b'{"name":%s,"instance":[%s]}' % (orjson.dumps(name), b",".join(elements))
-
-
-def _xml_application(name: str, elements: list[bytes]) -> bytes:
-    return (
-        b"<application>"
-        + render_text_element("name", name)
-        + b"".join(elements)
-        + b"</application>"
-    )
+    """The actionType of an element key (see :func:`_key`)."""
+    return str(key[1]) if isinstance(key, tuple) else "ADDED"

@@ -109,6 +109,7 @@ class EurekaView(NamespacedView):
                 document.entries,
                 document.version,
                 document.hashcode,
+                document.complete,
             )
 
         return self.cached_document(kind, arg, catalog, render)

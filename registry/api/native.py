@@ -82,8 +82,8 @@ def _render_service(
     instances = catalog.list_instances(service_name)
     if not instances:
         raise RegistryError(404, SERVICE_LOOKUP_FAILED)
-    encoded = encode_instances(fragments, namespace, instances)
-    return b'{"service_name":%s,"instances":%s}' % (orjson.dumps(service_name), encoded)
+    head = b'{"service_name":%s,"instances":' % orjson.dumps(service_name)
+    return encode_instances(fragments, namespace, instances, head, b"}")
 
 
 @native_instance_docs
@@ -136,6 +136,7 @@ class InstanceViewSet(RegistryViewSet):
                 selection,
                 self.runtime.component("native.fragments", ElementCache),
                 self.namespace,
+                complete=not query,
             ),
         )
         return cached_response(entry)
@@ -164,11 +165,19 @@ class InstanceViewSet(RegistryViewSet):
 
 
 def _render_selection(
-    catalog: Catalog, selection: Selection, fragments: ElementCache, namespace: str
+    catalog: Catalog,
+    selection: Selection,
+    fragments: ElementCache,
+    namespace: str,
+    complete: bool = False,
 ) -> bytes:
+    """``complete``: the plain listing, which becomes the home of the elements
+    (see :mod:`registry.http.fragments`)."""
     instances = catalog.list_instances(selection.service_name)
     if selection.predicate is not None:
         instances = [i for i in instances if selection.predicate(i)]
     if selection.fields is None:
-        return b'{"instances":%s}' % encode_instances(fragments, namespace, instances)
+        return encode_instances(
+            fragments, namespace, instances, b'{"instances":', b"}", complete
+        )
     return orjson.dumps({"instances": render_instances(instances, selection.fields)})

@@ -76,12 +76,22 @@ def render_instances(
 
 
 def encode_instances(
-    elements: ElementCache, namespace: str, instances: Iterable[ServiceInstance]
+    elements: ElementCache,
+    namespace: str,
+    instances: Iterable[ServiceInstance],
+    head: bytes = b"",
+    tail: bytes = b"",
+    complete: bool = False,
 ) -> bytes:
-    """The JSON array of ``instances`` as full objects, each encoded once per record
-    (the runtime's element cache, scoped by namespace)."""
-    parts = elements.encode_all(namespace, ((i.id, i) for i in instances), _encode_full)
-    return b"[" + b",".join(parts) + b"]"
+    """``head``, the JSON array of ``instances`` as full objects, ``tail``; each
+    object encoded once per record (the runtime's element cache, scoped by
+    namespace). ``complete``: every instance of the namespace is listed, so the
+    cache keeps the objects as spans of this body (see :mod:`.fragments`)."""
+    body = elements.body(namespace, _encode_full, complete)
+    body.add(head + b"[")
+    body.add_elements((i.id, i) for i in instances)
+    body.add(b"]" + tail)
+    return body.build()
 
 
 def _encode_full(key: Hashable, instance: ServiceInstance) -> bytes:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -20,6 +21,8 @@ from django.http import HttpResponse
 #: What a cached body is valid for: store revisions (plus anything else that
 #: changes the body, such as a time bucket), compared as a tuple.
 Revision = tuple[int, ...]
+#: ``sys.getsizeof`` of an exact-size bytes object beyond its length.
+_BYTES_OVERHEAD = sys.getsizeof(b"")
 
 
 class CachedBody:
@@ -29,8 +32,12 @@ class CachedBody:
 
     def __init__(self, revision: Revision, body: bytes) -> None:
         self.revision = revision
-        # Cached for long: keep an exact-size copy (see records.stored_json).
-        self.body = bytes(memoryview(body))
+        # Cached for long: keep an exact-size copy (see records.stored_json) of
+        # a body with spare room (orjson's); a joined body is exact already, and
+        # element caches may hold spans of it (see fragments), so it is kept.
+        if sys.getsizeof(body) - len(body) > _BYTES_OVERHEAD:
+            body = bytes(memoryview(body))
+        self.body = body
         # Weak: the same validator stands for the identity and the gzip encoding.
         self.etag = 'W/"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
         self._gzipped: bytes | None = None

@@ -77,3 +77,42 @@ def test_elements_idle_for_ten_minutes_are_dropped():
     calls = encode.calls
     cache.encode_all("steady", ((r.id, r) for r in steady), encode)
     assert encode.calls == calls
+
+
+def render(cache, scope, records, encode, complete):
+    body = cache.body(scope, encode, complete)
+    body.add(b"[")
+    body.add_elements((r.id, r) for r in records)
+    body.add(b"]")
+    return body.build()
+
+
+def test_a_complete_body_keeps_its_elements_as_spans_of_itself():
+    cache, encode = ElementCache(), Counting()
+    records = [record(n) for n in range(5)]
+    first = render(cache, "ns", records, encode, complete=True)
+    assert first == b"[id-0:UP,id-1:UP,id-2:UP,id-3:UP,id-4:UP]"
+    assert encode.calls == 5
+    # The cache holds no copies: every element is a span of the body.
+    assert all(e.data is first for e in cache._scopes["ns"].entries.values())
+    records[2] = dataclasses.replace(records[2], status="DOWN")
+    second = render(cache, "ns", records, encode, complete=True)
+    assert second == b"[id-0:UP,id-1:UP,id-2:DOWN,id-3:UP,id-4:UP]"
+    assert encode.calls == 6
+    assert all(e.data is second for e in cache._scopes["ns"].entries.values())
+    # A part of the scope reads the spans and keeps the body unchanged.
+    assert render(cache, "ns", records[1:3], encode, complete=False) == (
+        b"[id-1:UP,id-2:DOWN]"
+    )
+    assert cache.encode_all("ns", [(records[4].id, records[4])], encode) == [b"id-4:UP"]
+    assert encode.calls == 6
+
+
+def test_a_complete_body_drops_the_elements_it_does_not_list():
+    cache, encode = ElementCache(), Counting()
+    render(cache, "ns", [record(n) for n in range(5)], encode, complete=True)
+    render(cache, "ns", [record(9)], encode, complete=False)
+    assert cache.size("ns") == 6
+    render(cache, "ns", [record(n) for n in range(3)], encode, complete=True)
+    assert cache.size("ns") == 3
+    assert encode.calls == 6
