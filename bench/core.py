@@ -19,6 +19,7 @@ from typing import Protocol, TypeVar
 import loadgen
 import wrk
 from server import HOST, Headers, Server, cpu_seconds, rss_bytes
+from yardstick import Yardstick
 
 T = TypeVar("T")
 
@@ -43,6 +44,10 @@ class Settings:
     redis_sizes: tuple[int, ...]
     #: Connections for the Redis suite's registrations.
     register_connections: int
+    #: ``runregistry --server`` for this run (None: its only server, gunicorn).
+    server: str | None = None
+    #: Measured around every timed scenario when granian is there (shares).
+    yardstick: Yardstick | None = None
 
 
 # --- load clients -------------------------------------------------------------
@@ -234,6 +239,18 @@ class Figure:
     value: str = ""
     #: A fixed number of requests (registrations): the table adds the total time.
     fixed_count: bool = False
+    #: The HTTP server that served the scenario (granian, gunicorn).
+    server: str = ""
+    #: The yardstick's rate right before and right after the scenario.
+    yardstick: tuple[float, float] | None = None
+
+    @property
+    def share(self) -> float | None:
+        """The rate as a share of the mean yardstick rate around it."""
+        if self.measured is None or not self.yardstick:
+            return None
+        mean = sum(self.yardstick) / 2
+        return self.measured.rate / mean if mean else None
 
 
 def rate_figure(
@@ -251,13 +268,20 @@ def rate_figure(
 
 
 def print_figure(figure: Figure) -> None:
-    print(f"\n[{figure.scenario}] {figure.what}")
+    on = f" [{figure.server}]" if figure.server else ""
+    print(f"\n[{figure.scenario}]{on} {figure.what}")
     m = figure.measured
     if m is not None:
         print(
             f"  {m.rate:9,.0f} req/s   p50 {m.p50_ms:7.2f} ms   p99 {m.p99_ms:7.2f} ms"
             f"   n={m.requests:,} in {m.seconds:.2f} s"
         )
+        if figure.yardstick is not None and figure.share is not None:
+            before, after = figure.yardstick
+            print(
+                f"  share of yardstick {figure.share:6.1%}   (yardstick {before:,.0f}"
+                f" req/s before, {after:,.0f} after)"
+            )
         statuses = ", ".join(f"{c}: {n:,}" for c, n in sorted(m.statuses.items()))
         errors = f"   socket errors: {m.errors}" if m.errors else ""
         print(f"  statuses {{{statuses}}}{errors}")
@@ -294,15 +318,18 @@ def cpu_per_request(figure: Figure) -> dict[str, float]:
 
 def print_table(figures: Sequence[Figure]) -> None:
     print(
-        "\n| scenario | req/s | p50 ms | p99 ms | server CPU us/req | statuses"
-        " | target | met |"
+        "\n| scenario | server | req/s | share of yardstick | p50 ms | p99 ms"
+        " | server CPU us/req | statuses | target | met |"
     )
-    print("|---|---:|---:|---:|---:|---|---|---|")
+    print("|---|---|---:|---:|---:|---:|---:|---|---|---|")
     for f in figures:
         m = f.measured
         met = "" if f.met is None else ("yes" if f.met else "**no**")
         if m is None:
-            print(f"| {f.scenario} | {f.value} | | | | | {f.target} | {met} |")
+            print(
+                f"| {f.scenario} | {f.server} | {f.value} | | | | | |"
+                f" {f.target} | {met} |"
+            )
             continue
         cost = " + ".join(f"{us:,.0f}" for us in cpu_per_request(f).values())
         statuses = " ".join(f"{c}:{n}" for c, n in sorted(m.statuses.items()))
@@ -311,9 +338,10 @@ def print_table(figures: Sequence[Figure]) -> None:
         rate = f"{m.rate:,.0f}"
         if f.fixed_count:
             rate += f" ({m.seconds:.2f} s total)"
+        shown = "" if f.share is None else f"{f.share:.1%}"
         print(
-            f"| {f.scenario} | {rate} | {m.p50_ms:.2f} | {m.p99_ms:.2f} | {cost} |"
-            f" {statuses} | {f.target} | {met} |"
+            f"| {f.scenario} | {f.server} | {rate} | {shown} | {m.p50_ms:.2f}"
+            f" | {m.p99_ms:.2f} | {cost} | {statuses} | {f.target} | {met} |"
         )
 
 
@@ -332,6 +360,15 @@ def uneven(cpu: dict[str, float]) -> bool:
     """Whether one of several workers did less than half of another's work."""
     workers = [share for label, share in cpu.items() if label.startswith("worker ")]
     return len(workers) > 1 and min(workers) < max(workers) / 2
+
+
+def worker_shares(cpu: dict[str, float]) -> dict[str, float]:
+    """Each worker's part of the workers' CPU, when there are several."""
+    workers = {label: v for label, v in cpu.items() if label.startswith("worker ")}
+    total = sum(workers.values())
+    if len(workers) < 2 or not total:
+        return {}
+    return {label: v / total for label, v in workers.items()}
 
 
 def share(cpu: float, seconds: float) -> float:
@@ -364,6 +401,9 @@ class Bench:
         label = "server worker" if len(self.workers) == 1 else "server workers"
         self.processes = processes or {label: self.workers}
         self.figures: list[Figure] = []
+        self._yardstick_before: float | None = None
+        #: The yardstick around the last load run (see :meth:`add`).
+        self._yardstick: tuple[float, float] | None = None
 
     def cpu_snapshot(self) -> dict[str, float]:
         return {
@@ -383,6 +423,7 @@ class Bench:
         headers: Headers = (),
     ) -> tuple[Measured, dict[str, float], list[Run]]:
         """Run ``repeat`` times; the median run by rate, its server CPU, all runs."""
+        self.yardstick_before()
         runs: list[Run] = []
         for _ in range(self.repeat):
             before = self.cpu_snapshot()
@@ -390,6 +431,7 @@ class Bench:
                 method, path, None, self.seconds, large_bodies, headers
             )
             runs.append((measured, self.cpu_since(before, measured.seconds)))
+        self.yardstick_after()
         runs.sort(key=lambda run: run[0].rate)
         measured, cpu = runs[len(runs) // 2]
         return measured, cpu, runs
@@ -401,9 +443,21 @@ class Bench:
         connections: int | None = None,
     ) -> Run:
         """Send each request once; the measurement and the server CPU during it."""
+        self.yardstick_before()
         before = self.cpu_snapshot()
         measured = self.client.count(method, requests, connections)
-        return measured, self.cpu_since(before, measured.seconds)
+        cpu = self.cpu_since(before, measured.seconds)
+        self.yardstick_after()
+        return measured, cpu
+
+    def yardstick_before(self) -> None:
+        yardstick = self.settings.yardstick
+        self._yardstick_before = None if yardstick is None else yardstick.around()
+
+    def yardstick_after(self) -> None:
+        yardstick, before = self.settings.yardstick, self._yardstick_before
+        if yardstick is not None and before is not None:
+            self._yardstick = (before, yardstick.measure())
 
     def register_all(
         self,
@@ -572,6 +626,9 @@ class Bench:
         return self.add(figure)
 
     def add(self, figure: Figure) -> Figure:
+        figure.server = self.server.name
+        if figure.measured is not None:
+            figure.yardstick, self._yardstick = self._yardstick, None
         load = os.getloadavg()[0]
         cpus = os.cpu_count() or 1
         # The benchmark itself keeps about 2-3 processes busy (client, server, Redis).
@@ -579,6 +636,12 @@ class Bench:
             figure.notes.append(
                 f"machine busy: 1-minute load average {load:.1f} on {cpus} CPUs,"
                 " this benchmark included"
+            )
+        workers = worker_shares(figure.cpu)
+        if workers:
+            figure.notes.append(
+                "share of the workers' CPU (a proxy for requests served): "
+                + ", ".join(f"{label} {part:.0%}" for label, part in workers.items())
             )
         if uneven(figure.cpu):
             figure.notes.append(
@@ -588,3 +651,81 @@ class Bench:
         self.figures.append(figure)
         print_figure(figure)
         return figure
+
+
+# --- the issue's targets, as shares of the yardstick --------------------------------
+
+#: (scenario, or its name before a size, what the issue calls it, share target).
+SHARE_TARGETS: tuple[tuple[str, str, float], ...] = (
+    ("heartbeat", "heartbeat", 0.18),
+    ("service", "one-service lookup (100 of 10,000)", 0.18),
+    ("query", "filtered list ?service_name=", 0.13),
+    ("eureka-renew", "Eureka renew", 0.18),
+    ("register-seq", "register, one connection, sequential", 0.04),
+    ("redis-heartbeat", "Redis heartbeat, 2 workers, every worker busy", 0.10),
+    ("redis-service", "Redis one-service lookup, 2 workers, every worker busy", 0.10),
+)
+#: Full listings: the issue asks for 1.5x the earlier rates; printed as rates.
+FULL_LISTINGS = (
+    ("list", "GET /api/v1/instances, 10,000"),
+    ("eureka-apps-json", "Eureka full fetch JSON, 10,000"),
+    ("eureka-apps-xml", "Eureka full fetch XML, 10,000"),
+)
+
+
+def _named(figures: Sequence[Figure], scenario: str) -> list[Figure]:
+    return [
+        f
+        for f in figures
+        if f.scenario == scenario or f.scenario.startswith(scenario + " ")
+    ]
+
+
+def _cell(figure: Figure | None, target: float | None) -> str:
+    if figure is None or figure.measured is None:
+        return "-"
+    text = f"{figure.measured.rate:,.0f}/s"
+    if figure.share is None:
+        return text + " (no yardstick)"
+    met = figure.share >= target if target is not None else None
+    if met and uneven(figure.cpu):
+        met = False  # "every worker busy"
+    mark = "" if met is None else (" ✓" if met else " ✗")
+    return f"{text}, **{figure.share:.1%}**{mark}"
+
+
+def print_targets(figures: Sequence[Figure]) -> None:
+    """The issue's targets: each scenario under each server, side by side."""
+    servers = list(dict.fromkeys(f.server for f in figures if f.server))
+    if not servers:
+        servers = [""]
+    print("\nTargets (share = rate / mean of the yardstick runs around it):\n")
+    print(f"| target | scenario | goal | {' | '.join(servers)} |")
+    print(f"|---|---|---|{'---|' * len(servers)}")
+
+    def row(label: str, scenario: str, goal: str, target: float | None) -> None:
+        for name in dict.fromkeys(f.scenario for f in _named(figures, scenario)):
+            cells = [
+                _cell(
+                    next(
+                        (
+                            f
+                            for f in figures
+                            if f.scenario == name and f.server == server
+                        ),
+                        None,
+                    ),
+                    target,
+                )
+                for server in servers
+            ]
+            print(f"| {label} | {name} | {goal} | {' | '.join(cells)} |")
+
+    for scenario, label, target in SHARE_TARGETS:
+        row(label, scenario, f">= {target:.0%}", target)
+    for scenario, label in FULL_LISTINGS:
+        row(label, scenario, ">= 1.5x earlier rate", None)
+    for figure in _named(figures, "memory-warm"):
+        met = "✓" if figure.met else "✗"
+        cells = " | ".join([f"{figure.value} {met}"] + [""] * (len(servers) - 1))
+        print(f"| RSS per instance | {figure.scenario} | {figure.target} | {cells} |")

@@ -141,7 +141,9 @@ class EurekaBench(Bench):
 
 
 def run(settings: Settings, selected: Sequence[str]) -> list[Figure]:
-    server = Server(threads=settings.threads, log_level=settings.log_level)
+    server = Server(
+        threads=settings.threads, log_level=settings.log_level, server=settings.server
+    )
     with server.running(settings.work_dir):
         bench = EurekaBench(server, make_client(settings, server.port), settings)
         threads = settings.threads or "default (2)"

@@ -10,7 +10,9 @@ line; ``--tracemalloc`` adds the top allocation sites).
 
 A separate process per measurement: the figure is the growth from a warmed-up
 baseline (imports done, every route rendered once on 100 instances), so nothing
-measured before it is in it. ``run.py``'s ``memory`` scenarios call :func:`measure`.
+measured before it is in it. ``run.py``'s ``memory-warm`` scenario (the ``memory``
+suite) runs :func:`run`: 10,000 instances of each kind, and 100,000 unless
+``--quick``.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+from core import Figure, Settings, print_figure
 
 ROOT = Path(__file__).resolve().parents[1]
 KINDS = ("native", "eureka")
@@ -184,6 +188,32 @@ def measure(instances: int, kind: str, top: int = 0) -> dict[str, Any]:
     ).stdout
     result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
     return result
+
+
+SCENARIOS = ("memory-warm",)
+
+
+def run(settings: Settings, selected: Sequence[str]) -> list[Figure]:
+    """``memory-warm``: each kind at each size (10k; 100k too unless quick)."""
+    sizes = (10_000,) if settings.seconds < 5 else (10_000, 100_000)
+    figures = []
+    print("\n== memory suite: in-process, one fresh process per figure")
+    for size in sizes:
+        for kind in KINDS:
+            result = measure(size, kind)
+            per_instance = float(result["per_instance"])
+            figure = Figure(
+                f"memory-warm {size // 1000}k {kind}",
+                f"RSS growth per {kind}-registered instance, {size:,} instances,"
+                " caches warm (both APIs' listings and lookups rendered)",
+                value=f"{per_instance:,.0f} B/instance"
+                f" ({result['grown'] / 2**20:.1f} MiB per {size:,})",
+                target=f"<= {TARGET_BYTES:,} B/instance",
+                met=per_instance <= TARGET_BYTES,
+            )
+            print_figure(figure)
+            figures.append(figure)
+    return figures
 
 
 def main() -> None:

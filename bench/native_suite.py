@@ -19,9 +19,18 @@ INSTANCES_PER_SERVICE = 100
 TOTAL_INSTANCES = SERVICES * INSTANCES_PER_SERVICE
 READ_SERVICE = "svc-42"
 HEARTBEAT_SERVICE = "bench-heartbeat"
+SEQUENTIAL_SERVICE = "bench-sequential"
 INSTANCES_PATH = "/api/v1/instances"
 
-SCENARIOS = ("heartbeat", "register", "list", "service", "query", "memory")
+SCENARIOS = (
+    "heartbeat",
+    "register",
+    "list",
+    "service",
+    "query",
+    "memory",
+    "register-seq",
+)
 #: Not in the issue, so only on request: the listing while heartbeats arrive.
 OPTIONAL_SCENARIOS = ("list-churn",)
 NEEDS_CATALOG = frozenset(
@@ -64,7 +73,7 @@ def catalog_requests(services: range = range(SERVICES)) -> list[tuple[str, bytes
 
 class NativeBench(Bench):
     def warm_up(self, seconds: float) -> None:
-        """Touch every code path once, and let gunicorn start all its threads."""
+        """Touch every code path once, and let the server start all its threads."""
         body = registration_body("bench-warmup", "10.0.255.254:8080")
         instance = json.loads(self.expect("POST", INSTANCES_PATH, 201, body))
         path = f"{INSTANCES_PATH}/{instance['id']}"
@@ -106,6 +115,20 @@ class NativeBench(Bench):
         figure.notes += notes
         return self.report(figure, reported)
 
+    def register_sequential(self, count: int) -> Figure:
+        """New instances one after another on one keep-alive connection (a client
+        registering its instances in turn); after the reads, which they would
+        change."""
+        requests = [
+            (INSTANCES_PATH, registration_body(SEQUENTIAL_SERVICE, f"10.1.{i}:8080"))
+            for i in range(count)
+        ]
+        figure = self.register_all(
+            "register-seq", requests, 201, connections=1, what=INSTANCES_PATH
+        )
+        figure.target = "none (share: see the targets)"
+        return self.add(figure)
+
     def check_catalog(self, instances: int, services: int) -> None:
         listed = json.loads(self.expect("GET", "/api/v1/services", 200))
         found = json.loads(self.expect("GET", INSTANCES_PATH, 200))
@@ -142,7 +165,7 @@ def memory_figure(grown: int, worker: int) -> Figure:
     per_instance = grown / TOTAL_INSTANCES
     figure = Figure(
         "memory",
-        f"gunicorn worker RSS growth for {TOTAL_INSTANCES:,} registrations",
+        f"server worker RSS growth for {TOTAL_INSTANCES:,} registrations",
         value=f"{per_instance:,.0f} B/instance"
         f" ({grown / 2**20:.1f} MiB per {TOTAL_INSTANCES:,})",
         target=f"< {MEMORY_TARGET_BYTES:,} B/instance",
@@ -154,12 +177,14 @@ def memory_figure(grown: int, worker: int) -> Figure:
 
 def run(settings: Settings, selected: Sequence[str]) -> list[Figure]:
     threads = settings.threads if settings.threads is not None else DEFAULT_THREADS
-    server = Server(threads=threads, log_level=settings.log_level)
+    server = Server(
+        threads=threads, log_level=settings.log_level, server=settings.server
+    )
     with server.running(settings.work_dir):
         bench = NativeBench(server, make_client(settings, server.port), settings)
         print(
             f"\n== native suite: server pid {server.pid} on {HOST}:{server.port},"
-            f" in-memory store, gunicorn gthread, 1 worker (pid {bench.workers[0]}),"
+            f" in-memory store, {server.name}, 1 worker (pid {bench.workers[0]}),"
             f" --threads {threads}, --log_level {settings.log_level}"
         )
         bench.warm_up(min(1.0, settings.seconds / 2))
@@ -182,6 +207,13 @@ def run(settings: Settings, selected: Sequence[str]) -> list[Figure]:
         for scenario, path in reads.items():
             if scenario in selected:
                 bench.read(scenario, path, RATE_TARGETS[scenario], bench.touch)
+        if "register-seq" in selected:
+            bench.register_sequential(sequential_count(settings.seconds))
         if "list-churn" in selected:
             bench.list_churn(settings.churn_rate)
     return bench.figures
+
+
+def sequential_count(seconds: float) -> int:
+    """Registrations for ``register-seq``: about ``seconds`` at ~1,000/s."""
+    return max(500, round(seconds * 1000 / 100) * 100)

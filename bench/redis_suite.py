@@ -103,13 +103,15 @@ def run(settings: Settings, selected: Sequence[str]) -> list[Figure]:
                 str(WORKERS),
             ),
             workers=WORKERS,
+            server=settings.server,
         )
         with server.running(settings.work_dir):
             bench = RedisBench(server, redis_server, settings)
             print(
                 f"\n== redis suite: redis-server pid {redis_server.pid} on"
                 f" {redis_server.address}; registry pid {server.pid} on"
-                f" {HOST}:{server.port}, --store redis, --workers {WORKERS}"
+                f" {HOST}:{server.port}, {server.name}, --store redis,"
+                f" --workers {WORKERS}"
                 f" (pids {', '.join(map(str, bench.workers))}), threads"
                 f" {settings.threads or 'default (2)'},"
                 f" --log_level {settings.log_level}"

@@ -14,6 +14,7 @@ Suites (``--suite``): ``native`` (the default: ``/api/v1`` on the in-memory stor
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import os
 import platform
@@ -22,10 +23,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import eureka_suite
+import memory
 import native_suite
 import redis_suite
 import wrk
-from core import Figure, Settings, print_table
+from core import Figure, Settings, make_client, print_table, print_targets
+from server import runregistry_servers
+from yardstick import Yardstick, granian_missing
 
 SuiteRun = Callable[[Settings, Sequence[str]], list[Figure]]
 #: Suite name -> (its scenarios, how to run a selection of them), in run order.
@@ -33,7 +37,10 @@ SUITES: dict[str, tuple[tuple[str, ...], SuiteRun]] = {
     "native": (native_suite.SCENARIOS, native_suite.run),
     "eureka": (eureka_suite.SCENARIOS, eureka_suite.run),
     "redis": (redis_suite.SCENARIOS, redis_suite.run),
+    "memory": (memory.SCENARIOS, memory.run),
 }
+#: Suites that start no registry: run once, whatever ``--servers`` says.
+SERVERLESS_SUITES = frozenset({"memory"})
 OPTIONAL_SCENARIOS = {
     **dict.fromkeys(native_suite.OPTIONAL_SCENARIOS, "native"),
     **dict.fromkeys(eureka_suite.OPTIONAL_SCENARIOS, "eureka"),
@@ -82,6 +89,13 @@ def _sizes(text: str) -> tuple[int, ...]:
     if not sizes or any(n <= 0 or n % 100 for n in sizes):
         raise argparse.ArgumentTypeError("positive multiples of 100, comma-separated")
     return sizes
+
+
+def _servers(text: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part))
+    if not names or not set(names) <= {"granian", "gunicorn"}:
+        raise argparse.ArgumentTypeError("granian and/or gunicorn, comma-separated")
+    return names
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -149,6 +163,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="load client; auto = wrk if on PATH, else loadgen",
     )
     parser.add_argument(
+        "--servers",
+        type=_servers,
+        help="HTTP servers to run each scenario under, side by side (default:"
+        " granian,gunicorn when runregistry has --server, else gunicorn)",
+    )
+    parser.add_argument(
+        "--yardstick-seconds",
+        type=float,
+        help="duration of each yardstick run (default: 1 with --quick, else 3)",
+    )
+    parser.add_argument(
         "--log-level",
         default="warning",
         help="server --log_level; 'info' turns the per-request access log on",
@@ -181,18 +206,75 @@ def main(argv: Sequence[str] | None = None) -> None:
             redis_sizes=sizes,
             register_connections=args.register_connections,
         )
+        servers, has_flag = chosen_servers(args.servers)
         print(
             f"a8 registry benchmark {datetime.date.today().isoformat()}:"
             f" client {'wrk' if use_wrk else 'loadgen (Python asyncio)'},"
             f" {args.connections} connections, {seconds:g} s per timed scenario;"
             f" {os.cpu_count()} CPUs, Python {platform.python_version()}"
         )
-        print(f"scenarios: {', '.join(selected)}")
-        for name, (_, run_suite) in SUITES.items():
-            chosen = [s for s in selected if suite_of(s) == name]
-            if chosen:
-                figures += run_suite(settings, chosen)
+        print(f"scenarios: {', '.join(selected)}; servers: {', '.join(servers)}")
+        yardstick = start_yardstick(
+            settings, args.yardstick_seconds or (1.0 if args.quick else 3.0)
+        )
+        try:
+            settings = dataclasses.replace(settings, yardstick=yardstick)
+            for name, (_, run_suite) in SUITES.items():
+                chosen = [s for s in selected if suite_of(s) == name]
+                if not chosen:
+                    continue
+                if name in SERVERLESS_SUITES:
+                    figures += run_suite(settings, chosen)
+                    continue
+                for server in servers:
+                    # Without --server, runregistry runs gunicorn: no flag to pass.
+                    flag = server if has_flag else None
+                    figures += run_suite(
+                        dataclasses.replace(settings, server=flag), chosen
+                    )
+        finally:
+            if yardstick is not None:
+                yardstick.stop()
+                runs = ", ".join(f"{rate:,.0f}" for rate in yardstick.history)
+                print(f"\nyardstick runs (req/s, in order): {runs}")
     print_table(figures)
+    print_targets(figures)
+
+
+def chosen_servers(wanted: tuple[str, ...] | None) -> tuple[tuple[str, ...], bool]:
+    """The servers to run (``--servers``, else all that runregistry can run), and
+    whether runregistry has ``--server``."""
+    supported = runregistry_servers()
+    has_flag = "granian" in supported
+    if wanted is None:
+        return supported, has_flag
+    missing = [name for name in wanted if name not in supported]
+    if missing:
+        raise SystemExit(
+            f"runregistry cannot run {', '.join(missing)} yet (no --server flag)"
+        )
+    return wanted, has_flag
+
+
+def start_yardstick(settings: Settings, seconds: float) -> Yardstick | None:
+    """The granian yardstick, started; None (with a note) without granian."""
+    why = granian_missing()
+    if why is not None:
+        print(f"note: {why}")
+        return None
+
+    def load(port: int, duration: float) -> float:
+        client = make_client(settings, port)
+        return client.timed("GET", "/", None, duration).rate
+
+    yardstick = Yardstick(seconds, load)
+    yardstick.start()
+    print(
+        f"yardstick: granian (wsgi, 1 worker, 1 blocking thread) serving `ok` on"
+        f" {yardstick.port}, pid {yardstick.process.pid if yardstick.process else 0},"
+        f" {seconds:g} s per run"
+    )
+    return yardstick
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Start, probe and stop the registry (and a Redis) under test; read RSS and CPU time.
 
-``manage.py runregistry`` execs gunicorn in place, so the pid we start is the
-gunicorn master; the registry itself (store, caches, request handling) lives in
-its worker processes, the master's children (one with the in-memory store).
+``manage.py runregistry`` runs the HTTP server (granian or gunicorn) in its own
+process, so the pid we start is the server's main process; the registry itself
+(store, caches, request handling) lives in its worker processes, the main
+process's children (one with the in-memory store).
 Every process is started here and only ever stopped by the pid started.
 """
 
@@ -27,6 +28,19 @@ ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+def runregistry_servers() -> tuple[str, ...]:
+    """The HTTP servers ``runregistry`` can run: granian and gunicorn once it has
+    ``--server``, else gunicorn only."""
+    help_text = subprocess.run(
+        [sys.executable, "manage.py", "runregistry", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    return ("granian", "gunicorn") if "--server" in help_text else ("gunicorn",)
 
 
 def free_port() -> int:
@@ -78,7 +92,7 @@ def cpu_seconds(pid: int) -> float:
 Headers = Sequence[tuple[str, str]]
 
 
-def _stop_process(process: subprocess.Popen[bytes] | None) -> None:
+def stop_process(process: subprocess.Popen[bytes] | None) -> None:
     """SIGTERM our own child, wait, SIGKILL it only if it will not go."""
     if process is not None and process.poll() is None:
         process.send_signal(signal.SIGTERM)
@@ -94,13 +108,15 @@ class Server:
     """One registry started by the benchmark; only ever stopped by its own pid.
 
     ``threads=None`` leaves the server's default; ``options`` are further
-    ``runregistry`` flags (``--store redis ...``); ``workers`` is how many gunicorn
+    ``runregistry`` flags (``--store redis ...``); ``workers`` is how many server
     workers those flags make (the benchmark waits for all of them).
     """
 
     threads: int | None
     log_level: str = "warning"
     options: Sequence[str] = ()
+    #: ``--server`` (granian or gunicorn); None: runregistry's only server.
+    server: str | None = None
     workers: int = 1
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
@@ -111,6 +127,10 @@ class Server:
     def pid(self) -> int:
         assert self.process is not None, "server not started"
         return self.process.pid
+
+    @property
+    def name(self) -> str:
+        return self.server or "gunicorn"
 
     def start(self, log_dir: Path, attempts: int = 3) -> None:
         """Start on a free loopback port and wait until the API answers."""
@@ -134,6 +154,8 @@ class Server:
             ]
             if self.threads is not None:
                 command += ["--threads", str(self.threads)]
+            if self.server is not None:
+                command += ["--server", self.server]
             self.process = subprocess.Popen(
                 command,
                 cwd=ROOT,
@@ -165,7 +187,7 @@ class Server:
         return False
 
     def worker_pids(self) -> list[int]:
-        """The gunicorn workers (the processes that serve requests)."""
+        """The server's workers (the processes that serve requests)."""
         children: list[int] = []
         for _ in range(100):
             children = children_of(self.pid)
@@ -174,7 +196,7 @@ class Server:
             time.sleep(0.1)
         if children:
             return children
-        raise RuntimeError(f"no gunicorn worker under pid {self.pid}")
+        raise RuntimeError(f"no server worker under pid {self.pid}")
 
     def request(
         self,
@@ -211,7 +233,7 @@ class Server:
 
     def stop(self) -> None:
         """SIGTERM our own pid, wait, SIGKILL it only if it will not go."""
-        _stop_process(self.process)
+        stop_process(self.process)
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -297,4 +319,4 @@ class RedisServer:
     def stop(self) -> None:
         if self._client is not None:
             self._client.close()
-        _stop_process(self.process)
+        stop_process(self.process)
