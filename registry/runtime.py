@@ -58,6 +58,7 @@ class RegistryRuntime:
         self._components_lock = threading.Lock()
         self.services: list[BackgroundService] = [
             PeriodicService("registry-expiry", SWEEP_INTERVAL_SECONDS, self.expire),
+            *self.store.services(),
             *(service for plugin in self.plugins for service in plugin.services(self)),
         ]
         self._started = False

@@ -53,6 +53,8 @@ class PeriodicService:
             try:
                 self._work()
             except StoreUnavailableError as err:
-                logger.warning("%s skipped: store unavailable: %s", self.name, err)
+                # The store's circuit logs the outage, once when it starts and once
+                # when it ends; a line per pass would flood the log.
+                logger.debug("%s skipped: store unavailable: %s", self.name, err)
             except Exception:
                 logger.exception("%s failed", self.name)

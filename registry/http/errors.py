@@ -71,9 +71,13 @@ class ErrorFormat(ABC):
         if isinstance(exc, RegistryError):
             return self.response(exc.status_code, exc.text)
         if isinstance(exc, StoreUnavailableError):
-            return self.response(
+            unavailable = self.response(
                 status.HTTP_503_SERVICE_UNAVAILABLE, self.store_unavailable_text
             )
+            # Django logs every 5xx as an error; the store's circuit logs the
+            # outage once instead of a line per refused request.
+            unavailable._has_been_logged = True  # type: ignore[attr-defined]
+            return unavailable
         if isinstance(exc, StoreError):
             return None  # a view let a domain error through: a bug, answer 500
         if isinstance(exc, exceptions.MethodNotAllowed):

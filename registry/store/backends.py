@@ -7,22 +7,26 @@ configured ``store`` picks one from :data:`STORE_BACKENDS`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from registry.config import RegistryConfig
 from registry.store.base import Catalog
 from registry.store.catalog_map import CatalogMap
+from registry.store.circuit import PROBE_INTERVAL_SECONDS, StoreCircuit
 from registry.store.clock import Clock
 from registry.store.errors import StoreUnavailableError
 from registry.store.memory import InMemoryCatalog
 from registry.store.redis_store import (
     NAMESPACES_KEY,
+    UNAVAILABLE,
     RedisCatalog,
     RedisScripts,
-    translated_errors,
 )
 from registry.store.rules import NO_RULES, RegistrationRules
+
+if TYPE_CHECKING:
+    from registry.plugins import BackgroundService
 
 
 class StoreBackend(Protocol):
@@ -39,6 +43,10 @@ class StoreBackend(Protocol):
 
     def health(self) -> tuple[bool, dict[str, Any]]:
         """Whether the store answers, with properties for the health report."""
+        ...
+
+    def services(self) -> Sequence[BackgroundService]:
+        """Background services the backend needs (started with the runtime's)."""
         ...
 
 
@@ -64,12 +72,23 @@ class MemoryBackend:
     def health(self) -> tuple[bool, dict[str, Any]]:
         return True, {"store": "inmem"}
 
+    def services(self) -> Sequence[BackgroundService]:
+        return ()
+
 
 class RedisBackend:
     """Catalogs in Redis, shared by every registry process that uses it."""
 
-    def __init__(self, client: Any, clock: Clock, capacity: int, address: str) -> None:
+    def __init__(
+        self,
+        client: Any,
+        clock: Clock,
+        capacity: int,
+        address: str,
+        circuit: StoreCircuit | None = None,
+    ) -> None:
         self._client = client
+        self._circuit = circuit or StoreCircuit(UNAVAILABLE, client.ping)
         self._scripts = RedisScripts(client)
         self._clock = clock
         self._capacity = capacity
@@ -77,10 +96,18 @@ class RedisBackend:
 
     @classmethod
     def from_config(cls, config: RegistryConfig, clock: Clock) -> RedisBackend:
-        from registry.store.redis_connection import connect
+        from registry.store import redis_connection
 
         address = config.store_address or ",".join(config.store_sentinels)
-        return cls(connect(config), clock, config.namespace_capacity, address)
+        circuit = StoreCircuit(UNAVAILABLE)
+        client = redis_connection.connect(config, circuit)
+        quick_ping = redis_connection.QuickPing(client)
+        circuit.attach(
+            ping=quick_ping,
+            quick_check=quick_ping,
+            on_trip=lambda: redis_connection.drop_connections(client),
+        )
+        return cls(client, clock, config.namespace_capacity, address, circuit)
 
     def new_catalog(
         self, namespace: str, rules: RegistrationRules = NO_RULES
@@ -92,24 +119,33 @@ class RedisBackend:
             self._clock,
             self._capacity,
             rules=rules,
+            circuit=self._circuit,
         )
 
     def namespaces_to_sweep(self, catalogs: CatalogMap) -> Iterable[str]:
         # Every namespace, not only this process's: a process that served the
         # heartbeats may be gone.
-        with translated_errors():
+        with self._circuit.guard():
             names = self._client.smembers(NAMESPACES_KEY)
         return sorted(name.decode() for name in names)
 
     def health(self) -> tuple[bool, dict[str, Any]]:
         properties: dict[str, Any] = {"store": "redis", "address": self._address}
+        self._circuit.probe()  # a store known to be down: is it back?
         try:
-            with translated_errors():
+            with self._circuit.guard():  # at once while known to be down
                 self._client.ping()
         except StoreUnavailableError as err:
             properties["message"] = f"Redis unreachable: {err}"
             return False, properties
         return True, properties
+
+    def services(self) -> Sequence[BackgroundService]:
+        from registry.services import PeriodicService
+
+        return [
+            PeriodicService("store-probe", PROBE_INTERVAL_SECONDS, self._circuit.probe)
+        ]
 
 
 #: ``store`` setting -> how to build its backend.

@@ -10,26 +10,49 @@ from __future__ import annotations
 from typing import Any
 
 import redis
-from redis.backoff import NoBackoff
+from redis.backoff import AbstractBackoff, NoBackoff
 from redis.cluster import RedisCluster
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 from registry.config import RegistryConfig
+from registry.store.circuit import QUICK_CHECK_SECONDS, StoreCircuit
+from registry.store.errors import StoreUnavailableError
 
 
-def connect(config: RegistryConfig) -> Any:
+class CircuitBackoff(AbstractBackoff):
+    """No pause before the one retry of a dead connection, and no retry at all
+    while the store's circuit is open: the retry would reconnect to the store that
+    just dropped (or hangs) and block the request again."""
+
+    def __init__(self, circuit: StoreCircuit | None = None) -> None:
+        self.circuit = circuit
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> CircuitBackoff:
+        # redis-py copies its retry policy into every connection; they must all
+        # share the one circuit (which holds a lock, and cannot be copied).
+        return self
+
+    def compute(self, failures: int) -> float:
+        if self.circuit is not None and self.circuit.is_open:
+            raise StoreUnavailableError(self.circuit.reason)
+        return 0.0
+
+
+def connect(config: RegistryConfig, circuit: StoreCircuit | None = None) -> Any:
     """A redis-py client (``Redis`` or ``RedisCluster``) for ``config``.
 
     A command is retried once on a *dead* connection (a pooled socket that a
-    restarted Redis closed fails at once), never on a timeout, so a request gives
-    up after about ``store_timeout`` however Redis fails.
+    restarted Redis closed fails at once), never on a timeout and never while
+    ``circuit`` is open, so a request gives up after about ``store_timeout``
+    however Redis fails.
     """
     timeout = config.store_timeout
+    retry = Retry(CircuitBackoff(circuit), 1, supported_errors=(redis.ConnectionError,))
     options: dict[str, Any] = {
         "socket_timeout": timeout,
         "socket_connect_timeout": timeout,
-        "retry": Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+        "retry": retry,
         "health_check_interval": 30,
     }
     if config.store_password:
@@ -57,3 +80,56 @@ def _sentinel_master(config: RegistryConfig, options: dict[str, Any]) -> Any:
         sentinel_options["password"] = config.store_password
     sentinel = Sentinel(sentinels, sentinel_kwargs=sentinel_options, **options)
     return sentinel.master_for(config.store_sentinel_master)
+
+
+class QuickPing:
+    """PING answered within ``deadline`` seconds, else ``redis.TimeoutError`` (the
+    circuit's quick check). It has a connection of its own whose every socket
+    operation, the connect handshake included, has that deadline: the pool's
+    connections wait ``store_timeout``, and may all be busy. Cluster clients have
+    no single pool: their requests find an outage themselves."""
+
+    def __init__(self, client: Any, deadline: float = QUICK_CHECK_SECONDS) -> None:
+        self._connection: Any = None
+        pool = getattr(client, "connection_pool", None)
+        if pool is not None:
+            kwargs = {
+                **pool.connection_kwargs,
+                "socket_timeout": deadline,
+                "socket_connect_timeout": deadline,
+                # Not the clients' retry policy, which refuses while the circuit
+                # is open: the probe must reach the store exactly then.
+                "retry": Retry(NoBackoff(), 0),
+            }
+            self._connection = pool.connection_class(**kwargs)
+
+    def __call__(self) -> None:
+        connection = self._connection
+        if connection is None:
+            return
+        try:
+            self._ping(connection)
+        except redis.TimeoutError:
+            raise  # the store hangs
+        except redis.ConnectionError:
+            # A socket left from before a restart: one fresh connection decides.
+            self._ping(connection)
+
+    @staticmethod
+    def _ping(connection: Any) -> None:
+        try:
+            connection.send_command("PING")
+            connection.read_response()
+        except BaseException:
+            connection.disconnect()  # the next check starts afresh
+            raise
+
+
+def drop_connections(client: Any) -> None:
+    """Close every connection of ``client``, those in use too: a request blocked
+    on a hung store wakes up with a connection error at once."""
+    pool = getattr(client, "connection_pool", None)
+    if pool is not None:
+        pool.disconnect(inuse_connections=True)
+    elif hasattr(client, "disconnect_connection_pools"):
+        client.disconnect_connection_pools()

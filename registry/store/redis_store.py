@@ -33,6 +33,7 @@ from registry.store.base import (
     check_limits,
     check_update,
 )
+from registry.store.circuit import StoreCircuit
 from registry.store.clock import Clock
 from registry.store.errors import (
     CapacityExceededError,
@@ -93,7 +94,8 @@ class RedisScripts:
 
 @contextlib.contextmanager
 def translated_errors() -> Iterator[None]:
-    """Redis being unreachable becomes :class:`StoreUnavailableError`."""
+    """Redis being unreachable becomes :class:`StoreUnavailableError` (the guard
+    of a catalog that has no :class:`~registry.store.circuit.StoreCircuit`)."""
     try:
         yield
     except UNAVAILABLE as err:
@@ -119,9 +121,11 @@ class RedisCatalog(Catalog):
         retention_ns: int = CHANGE_RETENTION_NS,
         announce: bool = True,
         rules: RegistrationRules = NO_RULES,
+        circuit: StoreCircuit | None = None,
     ) -> None:
         self._client = client
         self._rules = rules
+        self._guard = circuit.guard if circuit is not None else translated_errors
         self._scripts = scripts
         self._keys = namespace_keys(namespace)
         self._clock = clock
@@ -133,7 +137,7 @@ class RedisCatalog(Catalog):
 
     def _announce(self) -> None:
         """List the namespace for every process's expiry sweep."""
-        with translated_errors():
+        with self._guard():
             self._client.sadd(NAMESPACES_KEY, self._namespace)
 
     # -- revisions ------------------------------------------------------------
@@ -147,12 +151,12 @@ class RedisCatalog(Catalog):
         return self._counter(self._keys[_CREV])
 
     def service_revision(self, service_name: str) -> int:
-        with translated_errors():
+        with self._guard():
             value = self._client.hget(self._keys[_SREV], service_name)
         return int(value) if value else 0
 
     def _counter(self, key: str) -> int:
-        with translated_errors():
+        with self._guard():
             value = self._client.get(key)
         return int(value) if value else 0
 
@@ -353,12 +357,12 @@ class RedisCatalog(Catalog):
         return self._read(service_name, "service")
 
     def list_services(self) -> list[str]:
-        with translated_errors():
+        with self._guard():
             names = self._client.hkeys(self._keys[_SVCS])
         return sorted(name.decode() for name in names)
 
     def recent_changes(self) -> list[Change]:
-        with translated_errors():
+        with self._guard():
             entries = self._client.lrange(self._keys[_JOURNAL], 0, -1)
         horizon_ms = self._clock.now_ns() // 1_000_000 - self._retention_ms
         changes = []
@@ -381,7 +385,7 @@ class RedisCatalog(Catalog):
     # -- helpers --------------------------------------------------------------
 
     def _run(self, script: Any, *args: Any) -> Any:
-        with translated_errors():
+        with self._guard():
             return script(keys=self._keys, args=args)
 
     def _found(self, instance_id: str, result: Sequence[Any] | None) -> ServiceInstance:

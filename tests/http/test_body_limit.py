@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.http import HttpResponse
 from django.test import RequestFactory
 from gunicorn.http.errors import ChunkMissingTerminator, InvalidChunkSize
 
@@ -43,5 +44,6 @@ def test_broken_chunk_framing_is_a_400_in_the_api_format(runtime, error, path, b
 
     response = middleware(request)
 
+    assert isinstance(response, HttpResponse)
     assert (response.status_code, response.content) == (400, body)
     assert reached == []  # the view never saw it

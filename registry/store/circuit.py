@@ -1,0 +1,139 @@
+"""Failing fast while the store is down (a circuit breaker), shared by a Redis
+backend and its catalogs.
+
+Closed (the store answers): calls go through. A call that finds the store
+unreachable opens the circuit and is refused, as it is today, after about
+``store_timeout``. Open: every call is refused at once with
+:class:`StoreUnavailableError` (503), so requests do not queue behind threads
+blocked on a dead store and the liveness endpoint, which needs no store, stays
+instant. The probe, a background service, pings the store: while the circuit is
+closed with a short deadline (:data:`QUICK_CHECK_SECONDS`), so a store that hangs
+opens it within a second even before a request times out; while it is open until
+the store answers again, which closes it. The probe is the only caller the open
+circuit lets through (the Redis backend gives it a connection of its own).
+Opening it also runs ``on_trip`` (the Redis backend drops its connections, waking
+the requests blocked on them).
+
+The outage is logged twice: once when it starts, and once when it ends, with how
+long it lasted and how many calls were refused meanwhile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+from registry.store.errors import StoreUnavailableError
+
+logger = logging.getLogger("registry.store")
+
+#: How often the probe asks the store whether it answers.
+PROBE_INTERVAL_SECONDS = 0.25
+#: How long a healthy store may take to answer the probe's ping.
+QUICK_CHECK_SECONDS = 0.5
+
+
+class StoreCircuit:
+    """See the module docstring. ``unavailable`` are the client's exceptions that
+    mean "the store is not there"; ``ping`` asks the store if it answers (to close
+    the circuit); ``quick_check`` does the same within :data:`QUICK_CHECK_SECONDS`
+    (to open it); ``on_trip`` runs when it opens."""
+
+    def __init__(
+        self,
+        unavailable: tuple[type[BaseException], ...],
+        ping: Callable[[], object] = lambda: None,
+        clock: Callable[[], float] = time.monotonic,
+        quick_check: Callable[[], object] | None = None,
+        on_trip: Callable[[], object] = lambda: None,
+    ) -> None:
+        self._unavailable = unavailable
+        #: What a ping may raise while the store is still down.
+        self._still_down: tuple[type[BaseException], ...] = (
+            *unavailable,
+            StoreUnavailableError,
+        )
+        self._ping = ping
+        self._quick_check = quick_check
+        self._on_trip = on_trip
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._open = False
+        self._reason = ""
+        self._since = 0.0
+        self._refused = 0
+
+    def attach(
+        self,
+        ping: Callable[[], object],
+        quick_check: Callable[[], object] | None = None,
+        on_trip: Callable[[], object] = lambda: None,
+    ) -> None:
+        """Give the circuit its store (made after the circuit, which the store's
+        client needs: see ``redis_connection.CircuitBackoff``)."""
+        self._ping, self._quick_check, self._on_trip = ping, quick_check, on_trip
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the store is known to be down."""
+        return self._open
+
+    @property
+    def reason(self) -> str:
+        return self._reason
+
+    @contextlib.contextmanager
+    def guard(self) -> Iterator[None]:
+        """Run a store call: refused at once while open; opens on unavailability."""
+        if self._open:
+            self._refused += 1  # a statistic: a lost increment is harmless
+            raise StoreUnavailableError(self._reason)
+        try:
+            yield
+        except self._unavailable as err:
+            self.trip(str(err))
+            raise StoreUnavailableError(str(err)) from err
+
+    def trip(self, reason: str) -> None:
+        """Open the circuit (the store did not answer)."""
+        with self._lock:
+            if self._open:
+                return
+            self._open, self._reason = True, f"store unavailable: {reason}"
+            self._since, self._refused = self._clock(), 0
+        logger.warning(
+            "%s; refusing store requests at once until it answers again",
+            self._reason,
+        )
+        try:
+            self._on_trip()
+        except Exception:  # the circuit is open whatever the clean-up does
+            logger.exception("dropping the store's connections failed")
+
+    def probe(self) -> None:
+        """The probe service's work: open the circuit when a healthy-looking store
+        does not answer in time; close it when a store known to be down answers."""
+        if not self._open:
+            if self._quick_check is not None:
+                try:
+                    self._quick_check()
+                except self._unavailable as err:
+                    self.trip(str(err))
+            return
+        try:
+            self._ping()
+        except self._still_down:
+            return
+        with self._lock:
+            if not self._open:
+                return
+            self._open = False
+            lasted, refused = self._clock() - self._since, self._refused
+        logger.warning(
+            "store available again after %.1f s; %d requests refused meanwhile",
+            lasted,
+            refused,
+        )
