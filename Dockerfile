@@ -21,7 +21,8 @@ RUN pip install -c constraints.txt --upgrade pip \
 
 USER 10001
 EXPOSE 8080
-# SIGTERM reaches gunicorn's master directly (runregistry execs it): clean stop.
+# SIGTERM reaches the server's main process directly (runregistry is PID 1 and stays
+# granian's main process, or execs gunicorn with --server gunicorn): clean stop.
 STOPSIGNAL SIGTERM
 # GET / on the port the registry listens on, however it was given (A8_API_PORT,
 # flags after the image name, /app/.env or the default): registry/healthcheck.py

@@ -110,11 +110,13 @@ class RegistryConfig:
     store_sentinel_master: str = "mymaster"
     store_cluster: bool = False
     store_timeout: float = 2.0
+    server: str = "granian"
     workers: int = 0
     threads: int = 2
+    header_read_timeout: float = 30.0
 
     def worker_processes(self) -> int:
-        """Gunicorn worker processes: ``workers``, or by store when 0 (auto).
+        """Server worker processes: ``workers``, or by store when 0 (auto).
 
         The in-memory store lives in one process; on Redis every process is
         stateless, so use every core (at least two).

@@ -223,12 +223,24 @@ SETTINGS: Final[tuple[Setting[Any], ...]] = (
         goflags.format_seconds,
         "Redis connect and command timeout; requests fail with 503 after it",
     ),
+    _s(
+        "server",
+        _choice("granian", "gunicorn"),
+        "HTTP server runregistry runs: granian or gunicorn",
+    ),
     _i(
         "workers",
         goflags.int_parser(0),
-        "gunicorn worker processes; 0 = auto (1 inmem, every core on redis)",
+        "server worker processes; 0 = auto (1 inmem, every core on redis)",
     ),
     _i("threads", goflags.int_parser(1, 256), "threads per worker process (1-256)"),
+    Setting(
+        "header_read_timeout",
+        "duration",
+        goflags.parse_positive_seconds,
+        goflags.format_seconds,
+        "longest wait for a request head, idle keep-alive included (granian)",
+    ),
 )
 
 BY_NAME: Final = {setting.name: setting for setting in SETTINGS}

@@ -68,6 +68,8 @@ def uptime_properties() -> dict[str, Any]:
         "load_15m": load_15m,
         "load_1m": load_1m,
         "load_5m": load_5m,
+        # Which worker process answered (several share the port on Redis).
+        "pid": os.getpid(),
         "uptime": go_duration(runtime.clock.now_ns() - runtime.started_ns),
     }
 

@@ -3,10 +3,11 @@
 The Docker image's ``HEALTHCHECK``. The port may come from ``A8_API_PORT``, from a
 ``--api_port`` flag after the image name, from a ``.env`` file or from the default,
 so the check reads the configuration where the running registry got it: the
-process's environment (``runregistry`` hands its whole configuration to gunicorn as
-``A8_*`` variables when it execs it, keeping its pid), its command line (the flags,
-in case ``runregistry`` has not exec'd yet) and the ``.env`` file of its working
-directory. Then ``GET /`` must answer 200.
+process's command line (``runregistry``'s flags: under granian, the default server,
+``runregistry`` stays the main process with its command line), its environment
+(with ``--server gunicorn``, ``runregistry`` execs gunicorn, keeping its pid, and
+hands it the whole configuration as ``A8_*`` variables) and the ``.env`` file of its
+working directory. Then ``GET /`` must answer 200.
 
 Exit status 0 when healthy, 1 when not (Docker's convention), with a line on stderr.
 """

@@ -1,5 +1,9 @@
 """Gunicorn configuration for ``gunicorn -c registry_project/gunicorn.conf.py``.
 
+gunicorn is the second supported server: ``runregistry --server gunicorn`` execs it
+with this file, and it can be run directly (``registry_project.wsgi``). The default
+server is granian (``registry_project/granian_server.py``).
+
 Everything comes from the registry's own configuration (``A8_*`` variables, and a
 ``.env`` file in the working directory for those not set; the ``runregistry`` command
 turns its flags into those variables first), so both ways of starting the registry
@@ -65,13 +69,13 @@ logger_class = RegistryGunicornLogger
 
 
 def post_worker_init(worker: Any) -> None:
-    """Start the worker's runtime (expiry sweep) once the process exists."""
-    from registry.runtime import get_runtime
+    """Start the worker's runtime services (expiry sweep) once the process exists."""
+    from registry.worker import start_services
 
-    get_runtime().start()
+    start_services()
 
 
 def worker_exit(server: Any, worker: Any) -> None:
-    from registry.runtime import get_runtime
+    from registry.worker import stop_services
 
-    get_runtime().stop()
+    stop_services()

@@ -356,6 +356,15 @@ def test_threads_and_workers():
     assert (parsed.threads, parsed.workers) == (256, 1)
 
 
+def test_server_and_header_read_timeout():
+    assert parse_config([], {}).server == "granian"
+    assert parse_config([], {}).header_read_timeout == 30.0
+    env = {"A8_SERVER": "gunicorn", "A8_HEADER_READ_TIMEOUT": "1500ms"}
+    parsed = parse_config([], env)
+    assert (parsed.server, parsed.header_read_timeout) == ("gunicorn", 1.5)
+    assert parse_config(["--server=granian"], env).server == "granian"
+
+
 @pytest.mark.parametrize(
     ("argv", "setting", "value", "reason"),
     [
@@ -381,6 +390,10 @@ def test_threads_and_workers():
         (["--log_format=xml"], "log_format", "xml", "text, json, logstash"),
         (["--log_format=JSON"], "log_format", "JSON", "text, json, logstash"),
         (["--store=mongo"], "store", "mongo", "inmem, redis"),
+        (["--server=uvicorn"], "server", "uvicorn", "granian, gunicorn"),
+        (["--server=Granian"], "server", "Granian", "granian, gunicorn"),
+        (["--header_read_timeout=0s"], "header_read_timeout", "0s", "positive"),
+        (["--header_read_timeout=5"], "header_read_timeout", "5", "not a duration"),
         (["--auth_mode=oauth"], "auth_mode", "oauth", "trusted, jwt"),
         (["--auth_mode=jwt"], "jwt_secret", "", "required when auth_mode includes jwt"),
         (["--api_host="], "api_host", "", "not an IP address or host name"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import orjson
 import pytest
 
@@ -25,6 +27,7 @@ def test_uptime_reports_the_process(client, clock):
     properties = body["UPTIME"]["properties"]
     assert properties["uptime"] == "1h2m3.5s"
     assert properties["build_version"] == "0.1.0"
+    assert properties["pid"] == os.getpid()
     for load in ("load_1m", "load_5m", "load_15m"):
         assert isinstance(properties[load], float)
         assert properties[load] >= 0

@@ -4,7 +4,8 @@ APIs and the middleware."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
+from urllib.parse import quote
 
 #: The largest request body accepted, by every API and codec: registrations are a
 #: few kilobytes at most.
@@ -27,3 +28,28 @@ def base_url(meta: Mapping[str, Any]) -> str:
     """``http(s)://<Host header>``, the base of the links the API hands out."""
     scheme = "https" if is_secure(meta) else "http"
     return f"{scheme}://{meta.get('HTTP_HOST', '')}"
+
+
+#: What a path keeps unescaped when rebuilt: RFC 3986 ``pchar`` and ``/`` (letters,
+#: digits and ``-._~`` are always kept).
+_PATH_SAFE: Final = "/:@!$&'()*+,;="
+
+
+def request_uri(meta: Mapping[str, Any]) -> str:
+    """The request target (path and query) as the client sent it, as far as known.
+
+    ``meta`` is a Django request's ``META``. gunicorn gives the target as
+    ``RAW_URI``. granian gives no raw URI, only the percent-decoded path and the
+    query as sent (``QUERY_STRING``); Django has decoded the path as UTF-8
+    (``SCRIPT_NAME`` + ``PATH_INFO``). The path is escaped again, so an escape the
+    client sent for a character that needs none (``%2F``, ``%7E``) comes back as
+    that character, and bytes that are not UTF-8 (which Django keeps as ``%XX``
+    text) come back as ``%25XX`` (docs/compatibility.md).
+    """
+    raw: str | None = meta.get("RAW_URI")
+    if raw:
+        return raw
+    decoded = meta.get("SCRIPT_NAME", "") + meta.get("PATH_INFO", "")
+    path = quote(decoded.encode(), safe=_PATH_SAFE) or "/"
+    query = meta.get("QUERY_STRING")
+    return f"{path}?{query}" if query else path

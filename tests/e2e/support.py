@@ -33,6 +33,16 @@ import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MANAGE_PY = str(REPO_ROOT / "manage.py")
+#: The other documented way to start the registry: gunicorn with our configuration
+#: file, configured by ``A8_*`` variables only (``RegistryServer(gunicorn_conf=True)``).
+GUNICORN_CONF_COMMAND = (
+    sys.executable,
+    "-m",
+    "gunicorn",
+    "-c",
+    str(REPO_ROOT / "registry_project" / "gunicorn.conf.py"),
+    "registry_project.wsgi",
+)
 STARTUP_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
 JWT_SECRET = "e2e-jwt-secret-0123456789-abcdefghij"  # >= 32 bytes: no PyJWT warning
@@ -115,10 +125,17 @@ class RegistryServer:
         log_path: Path,
         flags: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
+        gunicorn_conf: bool = False,
     ) -> None:
-        """``log_path``'s directory is the server's working directory."""
+        """``log_path``'s directory is the server's working directory.
+
+        ``gunicorn_conf``: run ``gunicorn -c registry_project/gunicorn.conf.py``
+        instead of ``runregistry`` (then ``flags`` must be empty: use ``env``).
+        """
+        assert not (gunicorn_conf and flags), "gunicorn -c takes A8_* variables only"
         self.flags = list(flags)
         self.env = dict(env or {})
+        self.gunicorn_conf = gunicorn_conf
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
         #: stderr, where the registry logs; stdout goes to ``stdout_path``.
@@ -129,21 +146,26 @@ class RegistryServer:
         self._sigterm_sent = False
 
     def start(self) -> RegistryServer:
-        args = [
-            sys.executable,
-            MANAGE_PY,
-            "runregistry",
-            "--api_host",
-            "127.0.0.1",
-            "--api_port",
-            str(self.port),
-            *self.flags,
-        ]
+        env = dict(self.env)
+        if self.gunicorn_conf:
+            args = list(GUNICORN_CONF_COMMAND)
+            env.update(A8_API_HOST="127.0.0.1", A8_API_PORT=str(self.port))
+        else:
+            args = [
+                sys.executable,
+                MANAGE_PY,
+                "runregistry",
+                "--api_host",
+                "127.0.0.1",
+                "--api_port",
+                str(self.port),
+                *self.flags,
+            ]
         with open(self.log_path, "wb") as log, open(self.stdout_path, "wb") as out:
             self.process = subprocess.Popen(
                 args,
                 cwd=self.log_path.parent,
-                env=clean_environ(self.env),
+                env=clean_environ(env),
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=log,
@@ -199,7 +221,7 @@ class RegistryServer:
 
     def send_sigterm(self) -> None:
         """Ask our process to stop, without waiting; only once (a second SIGTERM
-        racing gunicorn's own exit could kill it with the signal)."""
+        racing the server's own exit could kill it with the signal)."""
         if self._sigterm_sent or self.process is None:
             return
         if self.process.poll() is None:

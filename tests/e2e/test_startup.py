@@ -154,7 +154,8 @@ def test_invalid_env_file_line_exits_2_with_one_line(tmp_path):
 
 
 def test_healthcheck_finds_the_port_the_flags_gave(default_server):
-    """``runregistry --api_port N`` execs gunicorn: the port is in its environment."""
+    """``runregistry --api_port N`` stays granian's main process: the port is in its
+    command line (``tests/test_healthcheck.py`` has gunicorn's environment)."""
     process = f"/proc/{default_server.pid}"
     result = subprocess.run(
         [sys.executable, "-m", "registry.healthcheck", "--process", process],
@@ -261,7 +262,7 @@ def test_json_access_log_line_per_request(json_log_server):
 
 
 def test_json_log_has_only_json_lines(json_log_server):
-    """Gunicorn's own start-up lines too: log shippers parse every line."""
+    """The server's own start-up lines too: log shippers parse every line."""
     with client_session() as http:
         assert http.get(json_log_server.url("/api/v1/services")).status_code == 200
     lines = [line for line in json_log_server.log.splitlines() if line.strip()]

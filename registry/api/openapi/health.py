@@ -47,6 +47,7 @@ def uptime_docs(view: View) -> View:
                             "load_15m": 0.29,
                             "load_1m": 0.75,
                             "load_5m": 0.41,
+                            "pid": 7,
                             "uptime": "5m12.000123s",
                         },
                     },

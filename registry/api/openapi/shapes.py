@@ -212,6 +212,9 @@ class UptimePropertiesSerializer(serializers.Serializer[Any]):
     load_15m = serializers.FloatField()
     load_1m = serializers.FloatField()
     load_5m = serializers.FloatField()
+    pid = serializers.IntegerField(
+        help_text="The worker process that answered (one per core on Redis)."
+    )
     uptime = serializers.CharField(
         help_text="Time since start in Go duration notation, e.g. `1h2m3.456789s`."
     )

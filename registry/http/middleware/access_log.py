@@ -9,6 +9,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from registry.http.context import request_context
+from registry.http.transport import request_uri
 
 access_log = logging.getLogger("registry.access")
 
@@ -33,7 +34,7 @@ def _log_access(
     meta = request.META
     context = request_context(meta)
     client = meta.get("HTTP_X_CLIENT_IP") or meta.get("REMOTE_ADDR", "")
-    path = meta.get("RAW_URI") or request.get_full_path()  # as sent, when known
+    path = request_uri(meta)  # as sent, as far as the server tells
     size = len(response.content) if isinstance(response, HttpResponse) else 0
     access_log.info(
         "%s %s %s %s",

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from registry.http.apis import api_for_path
 from registry.http.errors import JSON_CONTENT_TYPE
-from registry.http.transport import is_secure
+from registry.http.transport import is_secure, request_uri
 from registry.runtime import get_runtime
 
 
@@ -32,9 +32,8 @@ class HttpsRedirectMiddleware:
 
 
 def _https_redirect(request: HttpRequest) -> HttpResponse:
-    # The URI exactly as the client sent it (gunicorn's RAW_URI) keeps every
-    # escape, %2F included; get_full_path() re-escapes the decoded path otherwise.
-    uri = request.META.get("RAW_URI") or request.get_full_path()
+    # The URI as the client sent it, escapes included (as far as the server tells).
+    uri = request_uri(request.META)
     location = f"https://{request.META.get('HTTP_HOST', '')}{uri}"
     response = HttpResponse(status=301, content_type=JSON_CONTENT_TYPE)
     response["Location"] = location
