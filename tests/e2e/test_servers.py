@@ -69,8 +69,9 @@ def parent_pid(pid: int) -> int:
 
 
 def uptime(http, server: RegistryServer) -> dict:
+    """``/uptime``'s own properties (the store's health is not what these test)."""
     response = http.get(server.url("/uptime"))
-    assert response.status_code == 200, (response.text, server.log)
+    assert response.status_code in (200, 503), (response.text, server.log)
     properties: dict = response.json()["UPTIME"]["properties"]
     return properties
 
