@@ -49,6 +49,7 @@ from registry.api.registration import (
 from registry.api.rendering import INSTANCE_FIELDS
 from registry.api.selection import BAD_CRITERIA, BAD_FIELDS
 from registry.config import RegistryConfig
+from registry.http.json_bodies import TOO_DEEP
 from registry.http.openapi import BEARER_SCHEME_NAME
 from registry.resolvers import (
     InvalidTokenError,
@@ -238,7 +239,9 @@ def test_every_operation_documents_its_errors_and_auth(schema):
         context = f"{method.upper()} {path}"
         assert {"405", "415", "500"} <= set(responses), context
         for code, response in responses.items():
-            if int(code) >= 400 and (path, code) not in NON_ERROR_BODIES:
+            if code == "414":  # answered by the HTTP server, not the application
+                assert "HTTP server" in response["description"], context
+            elif int(code) >= 400 and (path, code) not in NON_ERROR_BODIES:
                 assert _is_error(response), f"{context} {code}: not an Error body"
                 assert _error_texts(response), f"{context} {code}: no error text"
             assert {"REQUEST_ID", "X-Request-Id"} <= set(response["headers"])
@@ -255,7 +258,7 @@ def test_every_operation_documents_its_errors_and_auth(schema):
 
 
 #: What every Eureka operation may answer, always with an empty body.
-EUREKA_COMMON = {"301", "401", "405", "500", "503"}
+EUREKA_COMMON = {"301", "401", "405", "414", "500", "503"}
 #: The other statuses of each Eureka operation (route below a base, method).
 EUREKA_ANSWERS = {
     ("apps/", "get"): {"200", "304"},
@@ -334,9 +337,15 @@ def test_registration_body_matches_the_parser(schema):
     members = body["properties"]
     endpoint = members["endpoint"]["properties"]
     assert endpoint["type"]["allOf"][0]["enum"] == sorted(ENDPOINT_TYPES)
-    assert members["status"]["allOf"][0]["enum"] == list(REGISTRATION_STATUSES)
-    assert members["service_name"]["maxLength"] == MAX_SERVICE_NAME_BYTES
-    assert endpoint["value"]["maxLength"] == MAX_ENDPOINT_VALUE_BYTES
+    status = [_resolve(schema, choice) for choice in members["status"]["oneOf"]]
+    assert status[0]["enum"] == list(REGISTRATION_STATUSES)
+    assert members["status"]["nullable"]
+    assert members["tags"]["nullable"]
+    # Limits in bytes: no maxLength (it counts characters), the description says.
+    assert "maxLength" not in members["service_name"]
+    assert f"{MAX_SERVICE_NAME_BYTES} bytes" in members["service_name"]["description"]
+    assert "maxLength" not in endpoint["value"]
+    assert f"{MAX_ENDPOINT_VALUE_BYTES} bytes" in endpoint["value"]["description"]
     assert (members["ttl"]["minimum"], members["ttl"]["maximum"]) == (
         0,
         MAX_TTL_SECONDS,
@@ -376,6 +385,7 @@ REGISTRATION_TEXTS = {
     ENDPOINT_INCOMPLETE,
     ENDPOINT_TYPE_INVALID,
     STATUS_INVALID,
+    TOO_DEEP,
     # The status length check cannot fail natively: the value is one of three first.
     *(text for field, text in TOO_LONG_TEXTS.items() if field != "status"),
 }
@@ -513,6 +523,7 @@ def test_every_answer_in_a_session_is_documented(schema, api, make_registry):
             "endpoint": {"type": "tcp", "value": "x"},
             "metadata": "m" * 1100,
         },
+        b"[" * 33 + b"]" * 33,
     ]
     texts = set()
     for body in bad_bodies:

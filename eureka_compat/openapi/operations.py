@@ -9,7 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 
 from eureka_compat.formats import JSON, XML
 from eureka_compat.openapi.examples import example
-from registry.http.openapi import header
+from registry.http.openapi import REQUEST_LINE_TOO_LONG, header
 
 TAG = "eureka"
 
@@ -28,6 +28,7 @@ _COMMON = {
     301: empty("`require_https` is on and the request was not HTTPS: see `Location`."),
     401: empty("No namespace for this request (see `bearerAuth` and `token`)."),
     405: empty("Any other method on this path, HEAD and OPTIONS included."),
+    414: OpenApiResponse(description=REQUEST_LINE_TOO_LONG),
     500: empty("Unexpected server failure."),
     503: empty("The storage backend cannot be reached; retry later."),
 }

@@ -12,15 +12,38 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from eureka_compat.instances import DEFAULT_DATA_CENTER_CLASS, TAGS_METADATA_KEY
+from eureka_compat.instances import (
+    DATA_CENTER_NAMES,
+    DEFAULT_DATA_CENTER_CLASS,
+    INT_BITS,
+    LONG_BITS,
+    TAGS_METADATA_KEY,
+)
 from eureka_compat.statuses import STATUSES, UNKNOWN
 
 STATUS_CHOICES = sorted(STATUSES)
 
 
-@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}]})
+def _java_number(bits: int) -> dict[str, Any]:
+    """A JSON integer within a Java ``int``/``long``, or any text (read leniently)."""
+    low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    number = {"type": "integer", "minimum": low, "maximum": high}
+    return {
+        "oneOf": [number, {"type": "string"}],
+        "description": f"A number or its decimal text; past {low}…{high} (a Java "
+        f"{'int' if bits == INT_BITS else 'long'}) → 400 `… out of range`; other "
+        "text is ignored (the default applies).",
+    }
+
+
+@extend_schema_field(_java_number(INT_BITS))
 class IntOrText(serializers.Field[Any, Any, Any, Any]):
     """A number Eureka reads leniently: a JSON number or its decimal text."""
+
+
+@extend_schema_field(_java_number(LONG_BITS))
+class LongOrText(serializers.Field[Any, Any, Any, Any]):
+    """A timestamp Eureka reads leniently: a JSON number or its decimal text."""
 
 
 @extend_schema_field({"oneOf": [{"type": "boolean"}, {"type": "string"}]})
@@ -130,8 +153,30 @@ ApplicationDocument = _shape(
     "EurekaApplicationDocument", "", {"application": Application()}
 )
 InstanceDocument = _shape("EurekaInstanceDocument", "", {"instance": Instance()})
+
+
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)
+
+
+_DATA_CENTER_NAME = "|".join(_any_case(name) for name in sorted(DATA_CENTER_NAMES))
+RegistrationDataCenterInfo = _shape(
+    "EurekaRegistrationDataCenterInfo",
+    "Only `name` is read (surrounding blanks trimmed); `metadata` too for `Amazon` "
+    "(`instance-id`) and `SoftLayer` (`getId`), to derive a missing `instanceId`.",
+    {
+        "name": _pattern(
+            rf"^\s*({_DATA_CENTER_NAME})\s*$",
+            "`MyOwn`, `Netflix`, `Amazon` or `SoftLayer`, any case; else 400 "
+            "`Unknown dataCenterInfo name`.",
+        ),
+        "metadata": serializers.DictField(required=False),
+    },
+)
 RegistrationPort = _shape(
-    "EurekaRegistrationPort", "", {"$": IntOrText(), "@enabled": FlagOrText()}
+    "EurekaRegistrationPort",
+    "Either member may be missing (the defaults apply).",
+    {"$": IntOrText(required=False), "@enabled": FlagOrText(required=False)},
 )
 RegistrationInstance = _shape(
     "EurekaRegistrationInstance",
@@ -152,9 +197,16 @@ list) sets the native tags. `lastDirtyTimestamp` defaults to now.""",
             _text(required=False),
         ),
         **_fields("port securePort", lambda: RegistrationPort(required=False)),
-        **_fields("countryId lastDirtyTimestamp", lambda: IntOrText(required=False)),
-        "dataCenterInfo": serializers.DictField(),
-        **_fields("leaseInfo metadata", lambda: serializers.DictField(required=False)),
+        "countryId": IntOrText(required=False),
+        "lastDirtyTimestamp": LongOrText(required=False),
+        "dataCenterInfo": RegistrationDataCenterInfo(),
+        "leaseInfo": serializers.DictField(required=False),
+        "metadata": serializers.DictField(
+            required=False,
+            allow_null=True,
+            help_text="An object (or `null`), else 400 `metadata is not an object`; "
+            "at most 1024 bytes as compact JSON.",
+        ),
     },
 )
 Registration = _shape("EurekaRegistration", "", {"instance": RegistrationInstance()})

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from drf_spectacular.utils import OpenApiExample, OpenApiRequest, OpenApiResponse
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiRequest,
+    OpenApiResponse,
+)
 
 from eureka_compat.formats import JSON, XML
 from eureka_compat.openapi.examples import (
@@ -30,21 +35,41 @@ TEXT = "text/plain"
 _NOT_FOUND = empty("Unknown application or instance; clients register again.")
 _STALE = " Renewal times in it may be up to 30 s old (as with Eureka's cache)."
 _REGIONS = [query("regions", str, "Remote regions: ignored.")]
-_LAST_DIRTY = query(
-    "lastDirtyTimestamp", int, "The client's (ms); raises the stored one."
+_LONG_TEXT = (
+    " Read as Java's `Long.parseLong`: text that is not an integer is ignored, an "
+    "integer past a Java `long` is a 400. If repeated, the last value counts."
 )
+
+
+def _last_dirty(description: str) -> OpenApiParameter:
+    # Any text and repeats are accepted, so the schema says string (array).
+    return query(
+        "lastDirtyTimestamp",
+        {"type": "array", "items": {"type": "string"}},
+        description + _LONG_TEXT,
+        style="form",
+        explode=True,
+    )
+
+
+_LAST_DIRTY = _last_dirty("The client's (ms); raises the stored one.")
 _STATUS = {"type": "string", "enum": STATUS_CHOICES}
 
 _REGISTER = f"""\
 Registers or replaces (upsert) the instance `<APP>:<instanceId>`. The body is
 `{{"instance": {{...}}}}` in JSON or `<instance>` in XML, by `Content-Type` (`…json`,
 `…xml`; none: XML if the body starts with `<`). A body that does not parse is a 400
-(`Malformed JSON`, ...); then the checks, each failing with 400 and a `text/plain`
+(`Malformed JSON`, `JSON nested deeper than 32 levels`, `XML nested deeper than 32
+levels`, ...); then the checks, each failing with 400 and a `text/plain`
 reason: `Missing instance` (no root), `Missing instanceId`, `Missing hostName`,
 `Missing ipAddr`, `Missing app`, `Mismatched appName` (body vs path), `Missing
-dataCenterInfo`, `Missing dataCenterInfo Name`, then the byte limits (`service_name
-exceeded 64 bytes` for the app name, `endpoint exceeded 128 bytes`, `metadata
-exceeded 1024 bytes`). A full namespace (`namespace_capacity`) is a 403.
+dataCenterInfo`, `Missing dataCenterInfo Name`, `Unknown dataCenterInfo name` (not
+MyOwn, Netflix, Amazon or SoftLayer, any case), `metadata is not an object`, numbers
+past their Java type (`countryId out of range`: `int`; `lastDirtyTimestamp`: `long`;
+ports, lease durations: `int`), then the byte limits, counted in UTF-8 bytes
+(`service_name exceeded 64 bytes` for the app name, `status exceeded 32 bytes`,
+`endpoint exceeded 128 bytes`, `metadata exceeded 1024 bytes` as compact JSON).
+A full namespace (`namespace_capacity`) is a 403.
 
 A body with an older `lastDirtyTimestamp` than the stored copy only renews it. A
 status override set with `PUT …/status` survives; the status is the body's own if
@@ -131,7 +156,7 @@ instance_docs = docs(
         "PUT",
         [
             query("status", str, "Ignored: clients re-register instead."),
-            query("lastDirtyTimestamp", int, "The client's (ms): if newer, 404."),
+            _last_dirty("The client's (ms): if newer, 404."),
             query("overriddenstatus", str, "Ignored (replication only)."),
         ],
     ),
@@ -176,7 +201,7 @@ metadata_docs = docs(
         "the instance is registered again (`ADDED` in the delta).",
         {
             200: empty("Merged."),
-            400: empty("The metadata would pass 1024 bytes."),
+            400: empty("The metadata would pass 1024 bytes (compact JSON, UTF-8)."),
             404: _NOT_FOUND,
         },
         "PUT",
@@ -184,7 +209,9 @@ metadata_docs = docs(
             query(
                 "metadata",
                 {"type": "object", "additionalProperties": {"type": "string"}},
-                "Any `key=value` pairs, e.g. `?zone=a&version=2`.",
+                "Any `key=value` pairs, e.g. `?zone=a&version=2`: every query key is a "
+                "metadata key (no other parameter exists); a repeated key: the last "
+                "value counts.",
                 style="form",
                 explode=True,
             )

@@ -76,6 +76,14 @@ class BearerAuthenticationScheme(OpenApiAuthenticationExtension):  # type: ignor
         return [{BEARER_SCHEME_NAME: []}, {}]
 
 
+#: The 414 of every operation: answered before the application runs.
+REQUEST_LINE_TOO_LONG = (
+    "The request line (method, path and query) is longer than the HTTP server's limit "
+    "(gunicorn: 4094 bytes; granian: its own). Answered by the HTTP server itself, "
+    "before the application: the body is the server's, not this API's."
+)
+
+
 def header(
     name: str, description: str, codes: Sequence[int] | bool = True
 ) -> OpenApiParameter:

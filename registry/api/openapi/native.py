@@ -41,7 +41,14 @@ from registry.api.registration import (
     STATUS_INVALID,
 )
 from registry.api.selection import BAD_CRITERIA, BAD_FIELDS, STATUS_ALL
+from registry.http.json_bodies import TOO_DEEP
 from registry.http.openapi import View
+from registry.http.transport import MAX_BODY_DEPTH
+from registry.store.records import (
+    MAX_ENDPOINT_VALUE_BYTES,
+    MAX_METADATA_BYTES,
+    MAX_SERVICE_NAME_BYTES,
+)
 
 _EXAMPLE_ID = "26634d9e31ce714e"
 _EXAMPLE_SELF = f"http://registry.example.com:8080/api/v1/instances/{_EXAMPLE_ID}"
@@ -155,7 +162,8 @@ Checks, in order; the first failure answers:
 
 1. HTTPS (301) and authentication (401);
 2. the body is a JSON object whose members have the documented types (`ttl` within
-   0…4294967295) → else 400 `{REGISTRATION_FAILED}`;
+   0…4294967295) → else 400 `{REGISTRATION_FAILED}`; nested deeper than
+   {MAX_BODY_DEPTH} levels → 400 `{TOO_DEEP}`;
 3. `service_name` present and non-empty → else 400 `{SERVICE_NAME_REQUIRED}`;
 4. `endpoint` present → else 400 `{ENDPOINT_REQUIRED}`;
 5. `endpoint.type` and `endpoint.value` are strings (else 400
@@ -163,7 +171,9 @@ Checks, in order; the first failure answers:
    `{ENDPOINT_INCOMPLETE}`;
 6. `endpoint.type` allowed → else 400 `{ENDPOINT_TYPE_INVALID}`;
 7. `status` allowed → else 400 `{STATUS_INVALID}`;
-8. byte limits of `service_name`, `endpoint.value`, `metadata` → 400;
+8. byte limits (UTF-8 bytes, not characters): `service_name`
+   {MAX_SERVICE_NAME_BYTES}, `endpoint.value` {MAX_ENDPOINT_VALUE_BYTES}, `metadata`
+   {MAX_METADATA_BYTES} as compact JSON → 400;
 9. namespace capacity (`namespace_capacity`, new ids only) → 403
    `{REGISTRATION_FAILED}`.
 """
@@ -218,6 +228,7 @@ def native_instance_docs(view: View) -> View:
                 400: errors(
                     "The body cannot be registered; the first failing check answers.",
                     ("Not JSON, or a member of the wrong type", REGISTRATION_FAILED),
+                    ("JSON nested too deep", TOO_DEEP),
                     ("`service_name` missing or empty", SERVICE_NAME_REQUIRED),
                     ("`endpoint` missing or null", ENDPOINT_REQUIRED),
                     ("`endpoint.type` or `.value` empty", ENDPOINT_INCOMPLETE),

@@ -11,6 +11,7 @@ from registry.api.errors import (
     UNSUPPORTED_MEDIA_TYPE,
 )
 from registry.api.openapi.shapes import ErrorSerializer
+from registry.http.openapi import REQUEST_LINE_TOO_LONG
 from registry.resolvers import (
     InvalidTokenError,
     MalformedAuthorizationError,
@@ -55,6 +56,7 @@ def common_errors(*, api: bool, body: str) -> dict[int, OpenApiResponse]:
             "the methods the path serves.",
             ("Method not served on this path", METHOD_NOT_ALLOWED),
         ),
+        414: empty(REQUEST_LINE_TOO_LONG),
         415: errors(
             "A request with a body (`Content-Length` > 0) whose `Content-Type` is not "
             "`application/json` (a charset, if given, must be UTF-8). Checked before "

@@ -40,8 +40,8 @@ class RegistrationEndpointSerializer(serializers.Serializer[Any]):
         choices=ENDPOINT_TYPE_CHOICES,
         help_text="Exactly one of the listed values (case-sensitive).",
     )
+    # No maxLength: the limit is in bytes of UTF-8, maxLength counts characters.
     value = serializers.CharField(
-        max_length=MAX_ENDPOINT_VALUE_BYTES,
         help_text=(
             f"Free format (`host:port`, a URL, ...), not trimmed; must not be empty or "
             f"whitespace only; at most {MAX_ENDPOINT_VALUE_BYTES} bytes of UTF-8."
@@ -58,7 +58,6 @@ class RegistrationSerializer(serializers.Serializer[Any]):
     """
 
     service_name = serializers.CharField(
-        max_length=MAX_SERVICE_NAME_BYTES,
         help_text=(
             f"Any characters, at most {MAX_SERVICE_NAME_BYTES} bytes of UTF-8. Names "
             f"containing `/` can be registered but not looked up by path."
@@ -67,11 +66,12 @@ class RegistrationSerializer(serializers.Serializer[Any]):
     endpoint = RegistrationEndpointSerializer()
     ttl = serializers.IntegerField(
         required=False,
+        allow_null=True,
         min_value=0,
         max_value=MAX_TTL_SECONDS,
         help_text=(
-            "Requested time to live in whole seconds. Absent or 0: the server's "
-            "`default_ttl` (30 s unless configured). Otherwise clamped into "
+            "Requested time to live in whole seconds. Absent, `null` or 0: the "
+            "server's `default_ttl` (30 s unless configured). Otherwise clamped into "
             "[`min_ttl`, `max_ttl`] (10 s and 10 min unless configured), never "
             "rejected for being out of that range. The granted TTL is in the response."
         ),
@@ -79,6 +79,8 @@ class RegistrationSerializer(serializers.Serializer[Any]):
     status = serializers.ChoiceField(
         choices=REGISTRATION_STATUS_CHOICES,
         required=False,
+        allow_null=True,
+        allow_blank=True,
         help_text=(
             "Matched case-insensitively and stored upper-case (`up` → `UP`); absent, "
             "`null` or empty means `UP`. `STARTING` and `OUT_OF_SERVICE` instances are "
@@ -89,13 +91,15 @@ class RegistrationSerializer(serializers.Serializer[Any]):
         required=False,
         help_text=(
             f"Any JSON value (object, array, string, number, boolean or null), stored "
-            f"and returned as compact JSON; at most {MAX_METADATA_BYTES} bytes."
+            f"and returned as compact JSON; at most {MAX_METADATA_BYTES} bytes of "
+            f"compact JSON (UTF-8), else 400."
         ),
     )
     tags = serializers.ListField(
         child=serializers.CharField(allow_blank=True),
         required=False,
-        help_text="Stored as given: order and duplicates are kept.",
+        allow_null=True,
+        help_text="Stored as given: order and duplicates are kept; `null` is none.",
     )
 
 
