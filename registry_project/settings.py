@@ -91,6 +91,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "registry.api.openapi.hooks.describe_common_behaviour",
+        "eureka_compat.openapi.xml_bodies.xml_registration_bodies",
     ],
     "ENUM_NAME_OVERRIDES": {
         "EndpointTypeEnum": "registry.api.openapi.shapes.ENDPOINT_TYPE_CHOICES",

@@ -710,3 +710,13 @@ def test_swagger_ui_and_its_assets_are_served_by_the_registry(api):
             assert b"".join(response.streaming_content), url
         finally:
             response.close()
+
+
+def test_eureka_xml_registration_body_has_an_instance_root(schema):
+    content = schema["paths"]["/eureka/v2/apps/{app}"]["post"]["requestBody"]["content"]
+    xml = content["application/xml"]["schema"]
+    assert xml["xml"] == {"name": "instance"}
+    assert {"hostName", "app", "ipAddr", "dataCenterInfo"} <= set(xml["required"])
+    port = xml["properties"]["port"]["properties"]
+    assert port["enabled"]["xml"] == {"name": "enabled", "attribute": True}
+    assert "$" not in xml["properties"]["port"]["properties"]
