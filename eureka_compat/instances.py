@@ -287,6 +287,10 @@ def _number(value: Any, default: int, name: str, bits: int = INT_BITS) -> int:
     if isinstance(value, float):  # JSON reads integers past 64 bits as floats
         if not value.is_integer():
             return default
+        if abs(value) >= 2 ** (bits - 1):
+            # Rounding may have brought the literal into range (-2**63 - 1 reads
+            # as -2**63); a float this large is never a Java int or long.
+            raise EurekaRegistrationError(f"{name} out of range")
         value = int(value)
     try:
         number = int(str(value).strip())
