@@ -362,7 +362,9 @@ def test_listing_parameters_match_the_parser(schema):
         if parameter["in"] == "query"
     }
     assert set(parameters) == {"fields", "service_name", "id", "status", "tags"}
-    assert parameters["fields"]["schema"]["items"]["enum"] == list(INSTANCE_FIELDS)
+    names, empty = parameters["fields"]["schema"]["anyOf"]
+    assert names["items"]["enum"] == list(INSTANCE_FIELDS)
+    assert empty["enum"] == [""]
 
 
 # --- error texts: documented == used by the views --------------------------------
@@ -717,6 +719,6 @@ def test_eureka_xml_registration_body_has_an_instance_root(schema):
     xml = content["application/xml"]["schema"]
     assert xml["xml"] == {"name": "instance"}
     assert {"hostName", "app", "ipAddr", "dataCenterInfo"} <= set(xml["required"])
-    port = xml["properties"]["port"]["properties"]
+    port = xml["properties"]["port"]["anyOf"][0]["properties"]
     assert port["enabled"]["xml"] == {"name": "enabled", "attribute": True}
-    assert "$" not in xml["properties"]["port"]["properties"]
+    assert "$" not in port

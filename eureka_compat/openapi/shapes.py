@@ -24,15 +24,23 @@ from eureka_compat.statuses import STATUSES, UNKNOWN
 STATUS_CHOICES = sorted(STATUSES)
 
 
+@extend_schema_field(
+    {"description": "Text. Any other JSON value, and empty text, count as absent."}
+)
+class OptionalText(serializers.Field[Any, Any, Any, Any]):
+    """An optional registration member read only when it is a non-empty string."""
+
+
 def _java_number(bits: int) -> dict[str, Any]:
     """A JSON integer within a Java ``int``/``long``, or any text (read leniently)."""
     low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
     number = {"type": "integer", "minimum": low, "maximum": high}
     return {
-        "oneOf": [number, {"type": "string"}],
+        # Integers must fit; any other value is read leniently, so it is allowed.
+        "anyOf": [number, {"not": {"type": "integer"}}],
         "description": f"A number or its decimal text; past {low}…{high} (a Java "
-        f"{'int' if bits == INT_BITS else 'long'}) → 400 `… out of range`; other "
-        "text is ignored (the default applies).",
+        f"{'int' if bits == INT_BITS else 'long'}) → 400 `… out of range`, as "
+        "number or as text; any other value is ignored (the default applies).",
     }
 
 
@@ -46,9 +54,10 @@ class LongOrText(serializers.Field[Any, Any, Any, Any]):
     """A timestamp Eureka reads leniently: a JSON number or its decimal text."""
 
 
-@extend_schema_field({"oneOf": [{"type": "boolean"}, {"type": "string"}]})
-class FlagOrText(serializers.Field[Any, Any, Any, Any]):
-    """``true``/``false`` as a JSON boolean or as text."""
+_FLAG_SCHEMA = {
+    "description": "`true` (boolean, or text in any case) enables; any other value "
+    "disables."
+}
 
 
 def _shape(component: str, doc: str, fields: dict[str, Any]) -> Any:
@@ -170,14 +179,31 @@ RegistrationDataCenterInfo = _shape(
             "`MyOwn`, `Netflix`, `Amazon` or `SoftLayer`, any case; else 400 "
             "`Unknown dataCenterInfo name`.",
         ),
-        "metadata": serializers.DictField(required=False),
+        "metadata": serializers.JSONField(
+            required=False,
+            help_text="Read only when an object; any other value is ignored.",
+        ),
     },
 )
-RegistrationPort = _shape(
-    "EurekaRegistrationPort",
-    "Either member may be missing (the defaults apply).",
-    {"$": IntOrText(required=False), "@enabled": FlagOrText(required=False)},
+
+
+@extend_schema_field(
+    {
+        "anyOf": [
+            {
+                "type": "object",
+                "description": "Either member may be missing (the defaults apply).",
+                "properties": {"$": _java_number(INT_BITS), "@enabled": _FLAG_SCHEMA},
+            },
+            {"not": {"type": "object"}},
+        ],
+        "description": "Read only when an object; any other value: the default.",
+    }
 )
+class PortOrIgnored(serializers.Field[Any, Any, Any, Any]):
+    """A port: an object, or any other value, which counts as absent."""
+
+
 RegistrationInstance = _shape(
     "EurekaRegistrationInstance",
     f"""\
@@ -194,13 +220,16 @@ list) sets the native tags. `lastDirtyTimestamp` defaults to now.""",
             "instanceId status overriddenstatus vipAddress secureVipAddress "
             "homePageUrl statusPageUrl healthCheckUrl secureHealthCheckUrl "
             "appGroupName asgName sid",
-            _text(required=False),
+            lambda: OptionalText(required=False),
         ),
-        **_fields("port securePort", lambda: RegistrationPort(required=False)),
+        **_fields("port securePort", lambda: PortOrIgnored(required=False)),
         "countryId": IntOrText(required=False),
         "lastDirtyTimestamp": LongOrText(required=False),
         "dataCenterInfo": RegistrationDataCenterInfo(),
-        "leaseInfo": serializers.DictField(required=False),
+        "leaseInfo": serializers.JSONField(
+            required=False,
+            help_text="Read only when an object; any other value is ignored.",
+        ),
         "metadata": serializers.DictField(
             required=False,
             allow_null=True,

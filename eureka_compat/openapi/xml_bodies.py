@@ -52,6 +52,9 @@ def _resolved(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, A
 def _xml(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
     """``schema`` inlined, ``@name`` members as attributes, ``$`` described."""
     schema = dict(_resolved(schema, components))
+    schema.pop("nullable", None)  # XML has no null: `<metadata>null</metadata>` is text
+    if "anyOf" in schema:
+        schema["anyOf"] = [_xml(choice, components) for choice in schema["anyOf"]]
     members = schema.get("properties")
     if not members:
         return schema

@@ -84,7 +84,16 @@ INSTANCE_ID_PATH = path(
 
 FIELDS_PARAM = query(
     "fields",
-    {"type": "array", "items": {"type": "string", "enum": list(INSTANCE_FIELDS)}},
+    {
+        "anyOf": [
+            {
+                "type": "array",
+                "items": {"type": "string", "enum": list(INSTANCE_FIELDS)},
+            },
+            # `fields=` alone (but no empty name in a list: `fields=id,` is a 400).
+            {"type": "string", "enum": [""]},
+        ]
+    },
     "Projection: comma-separated member names, no spaces. Absent → full objects; "
     "empty (`fields=`) → only `id` and `endpoint`, which are always included. "
     f"`links` is accepted and has no effect. Any other name → 400 `{BAD_FIELDS}`.",
