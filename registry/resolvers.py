@@ -31,6 +31,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_NAMESPACE = "default"
 #: RFC 7518 §3.2: an HS256 key has at least 256 bits.
 MIN_HS256_SECRET_BYTES = 32
+#: Verified tokens remembered per resolver (clients send the same token on every
+#: request); past this many, the memory starts afresh.
+VERIFIED_TOKENS_KEPT = 4096
 
 #: A canonical base64url segment (RFC 7515 §2: no padding, URL-safe alphabet).
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
@@ -91,12 +94,18 @@ class JwtResolver:
     skips junk, padding and ``+``/``/``, so one token had many spellings, which
     deny-lists and caches keyed on the token text could be bypassed with), and
     ``exp``/``nbf`` must be JSON numbers (PyJWT also takes ``"123"``).
+
+    A verified token is remembered with its namespace and time claims, so the
+    requests that follow (a client sends one token again and again) skip the
+    decoding and the HMAC; its time claims are checked again on every request.
+    Only the canonical spelling ever verifies, so one token has one cache entry.
     """
 
     def __init__(self, secret: str, clock: Clock) -> None:
         self._secret = secret.encode()
         self._clock = clock
         self._jwt = jwt.PyJWT()
+        self._verified: dict[str, tuple[str, dict[str, Any]]] = {}
         if len(self._secret) < MIN_HS256_SECRET_BYTES:
             # Accepted, as the original did; PyJWT warns too, once per process.
             logger.warning(
@@ -108,6 +117,18 @@ class JwtResolver:
     def resolve(self, token: str) -> str:
         if not token:
             raise MissingTokenError
+        verified = self._verified.get(token)
+        if verified is not None:
+            namespace, times = verified
+            try:
+                self._check_times(times)
+            except jwt.PyJWTError as err:
+                raise InvalidTokenError from err
+            return namespace
+        return self._verify(token)
+
+    def _verify(self, token: str) -> str:
+        """Full verification; remembers the token when it grants a namespace."""
         _jwt_parts_if_shaped(token)  # a token of another form: the next resolver's
         if not _is_canonical(token):
             raise InvalidTokenError
@@ -121,6 +142,10 @@ class JwtResolver:
         namespace = claims.get("namespace")
         if not isinstance(namespace, str) or not namespace:
             raise InvalidTokenError
+        times = {name: claims[name] for name in ("exp", "nbf") if name in claims}
+        if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+            self._verified.clear()
+        self._verified[token] = (namespace, times)
         return namespace
 
     def _check_times(self, claims: dict[str, Any]) -> None:

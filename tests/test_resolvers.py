@@ -9,6 +9,7 @@ import pytest
 
 from registry.resolvers import (
     InvalidTokenError,
+    JwtResolver,
     MalformedAuthorizationError,
     MissingTokenError,
     build_resolver,
@@ -165,3 +166,59 @@ def test_a_non_ascii_header_token_is_invalid(header):
 
 def test_ascii_tokens_pass_unchanged():
     assert token_from_authorization("Bearer ns-1_a.b~c") == "ns-1_a.b~c"
+
+
+# -- verified tokens are remembered ----------------------------------------------
+
+
+@pytest.fixture
+def jwt_resolver(clock: ManualClock) -> JwtResolver:
+    return JwtResolver(SECRET, clock)
+
+
+def test_a_verified_token_is_not_decoded_again(jwt_resolver, monkeypatch):
+    resolver = jwt_resolver
+    good = token({"namespace": "a"})
+    assert resolver.resolve(good) == "a"
+    monkeypatch.setattr(resolver._jwt, "decode", _must_not_decode)
+    assert resolver.resolve(good) == "a"
+    with pytest.raises(AssertionError, match="decoded"):
+        resolver.resolve(token({"namespace": "b"}))  # another token: verified
+
+
+def test_a_remembered_token_still_expires_and_waits_for_nbf(resolver, clock):
+    expiring = token({"namespace": "a", "exp": now(clock) + 10})
+    early = token({"namespace": "b", "nbf": now(clock) + 5})
+    clock.advance(5)
+    assert resolver.resolve(expiring) == "a"
+    assert resolver.resolve(early) == "b"
+    clock.advance(5)
+    assert resolver.resolve(expiring) == "a"  # through its exp second, as before
+    clock.advance(1)
+    with pytest.raises(InvalidTokenError):
+        resolver.resolve(expiring)
+    clock.advance(-100)
+    with pytest.raises(InvalidTokenError):
+        resolver.resolve(early)  # remembered, but not valid yet at this time
+
+
+def test_invalid_tokens_are_never_remembered(jwt_resolver):
+    resolver = jwt_resolver
+    bad = token({"namespace": "a"}, "another-secret-long-enough-for-hs256!")
+    for _ in range(2):
+        with pytest.raises(InvalidTokenError):
+            resolver.resolve(bad)
+    assert bad not in resolver._verified
+
+
+def test_the_memory_of_verified_tokens_is_bounded(jwt_resolver, monkeypatch):
+    resolver = jwt_resolver
+    monkeypatch.setattr("registry.resolvers.VERIFIED_TOKENS_KEPT", 3)
+    tokens = [token({"namespace": f"n{i}"}) for i in range(7)]
+    for index, text in enumerate(tokens):
+        assert resolver.resolve(text) == f"n{index}"
+        assert len(resolver._verified) <= 3
+
+
+def _must_not_decode(*args, **kwargs):
+    raise AssertionError("decoded again")
