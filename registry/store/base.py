@@ -179,7 +179,8 @@ class CatalogWriter(ABC):
     def set_status(
         self, instance_id: str, status: str, extension: bytes | None = None
     ) -> ServiceInstance:
-        """Change the status (and the extension when one is given), and renew."""
+        """Change the status (and the extension when one is given), and renew: an
+        :meth:`update`, so every wrapper that overrides ``update`` sees it."""
 
         def change(record: ServiceInstance) -> InstanceUpdate:
             kept = record.extension if extension is None else extension
@@ -236,16 +237,6 @@ class ForwardingCatalog(Catalog):
 
     def update(self, instance_id: str, change: UpdateFunction) -> ServiceInstance:
         return self.inner.update(instance_id, change)
-
-    def set_status(
-        self, instance_id: str, status: str, extension: bytes | None = None
-    ) -> ServiceInstance:
-        # Through this wrapper's own ``update``, so a subclass that overrides
-        # only ``update`` sees status changes too; the backend's faster path is
-        # used when nothing overrides it.
-        if type(self).update is ForwardingCatalog.update:
-            return self.inner.set_status(instance_id, status, extension)
-        return super().set_status(instance_id, status, extension)
 
     def expire(self) -> int:
         return self.inner.expire()

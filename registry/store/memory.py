@@ -141,17 +141,6 @@ class InMemoryCatalog(Catalog):
             self._journal_change(kind, record, now)
             return record
 
-    def set_status(
-        self, instance_id: str, status: str, extension: bytes | None = None
-    ) -> ServiceInstance:
-        with self._lock:
-            old = self._live(instance_id)
-            record = self._replace(
-                old, status, old.extension if extension is None else extension
-            )
-            self._journal_change(ChangeKind.UPDATED, record, record.last_renewal_ns)
-            return record
-
     def get_instance(self, instance_id: str) -> ServiceInstance:
         with self._lock:
             return self._live(instance_id)

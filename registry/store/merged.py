@@ -101,13 +101,6 @@ class MergedCatalog(ForwardingCatalog):
     def update(self, instance_id: str, change: UpdateFunction) -> ServiceInstance:
         return self._own(instance_id, lambda: self.inner.update(instance_id, change))
 
-    def set_status(
-        self, instance_id: str, status: str, extension: bytes | None = None
-    ) -> ServiceInstance:
-        return self._own(
-            instance_id, lambda: self.inner.set_status(instance_id, status, extension)
-        )
-
     def _own(self, instance_id: str, write: Callable[[], T]) -> T:
         """Run ``write``; an id that only a source holds is read-only."""
         try:

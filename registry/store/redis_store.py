@@ -290,15 +290,6 @@ class RedisCatalog(Catalog):
             _back_off(attempt)
         raise StoreUnavailableError(f"too many concurrent writes to {instance_id}")
 
-    def set_status(
-        self, instance_id: str, status: str, extension: bytes | None = None
-    ) -> ServiceInstance:
-        if not status:
-            raise ValueError("a status change needs a status")
-        return self._found(
-            instance_id, self._update(instance_id, status, extension or b"")
-        )
-
     def _update(
         self,
         instance_id: str,
