@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from registry.config import RegistryConfig
+from registry.services import PeriodicService
 from registry.store.base import Catalog
 from registry.store.catalog_map import CatalogMap
 from registry.store.circuit import PROBE_INTERVAL_SECONDS, StoreCircuit
 from registry.store.clock import Clock
-from registry.store.errors import StoreUnavailableError
 from registry.store.memory import InMemoryCatalog
 from registry.store.redis_store import (
     NAMESPACES_KEY,
@@ -101,10 +101,8 @@ class RedisBackend:
         address = config.store_address or ",".join(config.store_sentinels)
         circuit = StoreCircuit(UNAVAILABLE)
         client = redis_connection.connect(config, circuit)
-        quick_ping = redis_connection.QuickPing(client)
         circuit.attach(
-            ping=quick_ping,
-            quick_check=quick_ping,
+            ping=redis_connection.QuickPing(client),
             on_trip=lambda: redis_connection.drop_connections(client),
         )
         return cls(client, clock, config.namespace_capacity, address, circuit)
@@ -131,18 +129,13 @@ class RedisBackend:
 
     def health(self) -> tuple[bool, dict[str, Any]]:
         properties: dict[str, Any] = {"store": "redis", "address": self._address}
-        self._circuit.probe()  # a store known to be down: is it back?
-        try:
-            with self._circuit.guard():  # at once while known to be down
-                self._client.ping()
-        except StoreUnavailableError as err:
-            properties["message"] = f"Redis unreachable: {err}"
+        self._circuit.probe()  # one ping: opens or closes the circuit
+        if self._circuit.is_open:
+            properties["message"] = f"Redis unreachable: {self._circuit.reason}"
             return False, properties
         return True, properties
 
     def services(self) -> Sequence[BackgroundService]:
-        from registry.services import PeriodicService
-
         return [
             PeriodicService("store-probe", PROBE_INTERVAL_SECONDS, self._circuit.probe)
         ]

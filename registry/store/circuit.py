@@ -38,16 +38,15 @@ QUICK_CHECK_SECONDS = 0.5
 
 class StoreCircuit:
     """See the module docstring. ``unavailable`` are the client's exceptions that
-    mean "the store is not there"; ``ping`` asks the store if it answers (to close
-    the circuit); ``quick_check`` does the same within :data:`QUICK_CHECK_SECONDS`
-    (to open it); ``on_trip`` runs when it opens."""
+    mean "the store is not there"; ``ping`` asks the store whether it answers (the
+    Redis backend's answers within :data:`QUICK_CHECK_SECONDS`); ``on_trip`` runs
+    when the circuit opens."""
 
     def __init__(
         self,
         unavailable: tuple[type[BaseException], ...],
         ping: Callable[[], object] = lambda: None,
         clock: Callable[[], float] = time.monotonic,
-        quick_check: Callable[[], object] | None = None,
         on_trip: Callable[[], object] = lambda: None,
     ) -> None:
         self._unavailable = unavailable
@@ -57,7 +56,6 @@ class StoreCircuit:
             StoreUnavailableError,
         )
         self._ping = ping
-        self._quick_check = quick_check
         self._on_trip = on_trip
         self._clock = clock
         self._lock = threading.Lock()
@@ -66,15 +64,10 @@ class StoreCircuit:
         self._since = 0.0
         self._refused = 0
 
-    def attach(
-        self,
-        ping: Callable[[], object],
-        quick_check: Callable[[], object] | None = None,
-        on_trip: Callable[[], object] = lambda: None,
-    ) -> None:
+    def attach(self, ping: Callable[[], object], on_trip: Callable[[], object]) -> None:
         """Give the circuit its store (made after the circuit, which the store's
         client needs: see ``redis_connection.CircuitBackoff``)."""
-        self._ping, self._quick_check, self._on_trip = ping, quick_check, on_trip
+        self._ping, self._on_trip = ping, on_trip
 
     @property
     def is_open(self) -> bool:
@@ -102,11 +95,12 @@ class StoreCircuit:
         with self._lock:
             if self._open:
                 return
-            self._open, self._reason = True, f"store unavailable: {reason}"
+            self._open, self._reason = True, reason
             self._since, self._refused = self._clock(), 0
         logger.warning(
-            "%s; refusing store requests at once until it answers again",
-            self._reason,
+            "store unavailable: %s; refusing store requests at once until it "
+            "answers again",
+            reason,
         )
         try:
             self._on_trip()
@@ -114,18 +108,15 @@ class StoreCircuit:
             logger.exception("dropping the store's connections failed")
 
     def probe(self) -> None:
-        """The probe service's work: open the circuit when a healthy-looking store
-        does not answer in time; close it when a store known to be down answers."""
-        if not self._open:
-            if self._quick_check is not None:
-                try:
-                    self._quick_check()
-                except self._unavailable as err:
-                    self.trip(str(err))
-            return
+        """Ping the store (the probe service's work, and ``/uptime``'s): open the
+        circuit when it does not answer, close it when it answers again."""
         try:
             self._ping()
-        except self._still_down:
+        except self._still_down as err:
+            if not self._open:
+                self.trip(str(err))
+            return
+        if not self._open:
             return
         with self._lock:
             if not self._open:
