@@ -264,8 +264,13 @@ def with_status_override(
     return stored_json(extension)
 
 
-def last_dirty_ms(instance: ServiceInstance) -> int:
-    extension = extension_of(instance)
+def last_dirty_ms(
+    instance: ServiceInstance, extension: Mapping[str, Any] | None = None
+) -> int:
+    """Eureka's ``lastDirtyTimestamp`` of ``instance`` (its registration time when
+    registered natively); ``extension``: the instance's, when already parsed."""
+    if extension is None:
+        extension = extension_of(instance)
     if extension is None:
         return instance.registration_ns // 1_000_000
     return int(extension.get("lastDirtyTimestamp", 0))

@@ -59,9 +59,11 @@ class EurekaRegistrationRule:
             return incoming
         assert incoming.extension is not None  # applies_to
         document: dict[str, Any] = orjson.loads(incoming.extension)
-        stored = extension_of(existing) or {}
-        if last_dirty_ms(existing) > _int(document.get("lastDirtyTimestamp")):
+        stored = extension_of(existing)
+        incoming_dirty = int(document.get("lastDirtyTimestamp", 0))
+        if last_dirty_ms(existing, stored) > incoming_dirty:
             return None  # the stored copy is newer: keep it
+        stored = stored or {}
         reported = document.get(REPORTED_STATUS_KEY, incoming.status)
         kept_override = stored.get("overriddenstatus", UNKNOWN)
         override = (
@@ -119,13 +121,6 @@ def metadata_update(updates: Mapping[str, str]) -> UpdateFunction:
         )
 
     return change
-
-
-def _int(value: object) -> int:
-    try:
-        return int(str(value))
-    except ValueError:
-        return 0
 
 
 class EurekaPlugin(RegistryPlugin):
