@@ -63,6 +63,7 @@ from registry.store.records import (
     MAX_SERVICE_NAME_BYTES,
 )
 from tests.eureka.helpers import eureka_instance
+from tests.support.schema import served_schema
 
 HOST = "registry.example.com:8080"
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -95,13 +96,7 @@ def api(make_registry: Callable[..., RegistryRuntime]) -> Client:
 
 @pytest.fixture(scope="module")
 def schema() -> dict[str, Any]:
-    previous = install_runtime(RegistryRuntime(RegistryConfig()))
-    try:
-        response = Client().get("/api/schema/?format=json")
-    finally:
-        install_runtime(previous)
-    assert response.status_code == 200
-    return orjson.loads(response.content)
+    return served_schema()
 
 
 # --- the URLconf, independently of drf-spectacular --------------------------------

@@ -12,12 +12,8 @@ minute; ``schemathesis run --checks all`` against a server explores much further
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
 import pytest
 import schemathesis
-from django.test import Client
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import PositiveDataAcceptanceConfig
@@ -30,9 +26,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from registry.config import RegistryConfig
-from registry.runtime import RegistryRuntime, install_runtime
 from registry_project.wsgi import application
+from tests.support.schema import served_schema
 
 MAX_EXAMPLES = 15
 CHECKS = [
@@ -46,18 +41,7 @@ CHECKS = [
 ]
 
 
-def _schema_document() -> dict[str, Any]:
-    previous = install_runtime(RegistryRuntime(RegistryConfig()))
-    try:
-        response = Client().get("/api/schema/?format=json")
-    finally:
-        install_runtime(previous)
-    assert response.status_code == 200
-    document: dict[str, Any] = orjson.loads(response.content)
-    return document
-
-
-schema = schemathesis.openapi.from_dict(_schema_document())
+schema = schemathesis.openapi.from_dict(served_schema())
 schema.config.update(base_url="http://testserver")
 schema.config.generation.update(
     max_examples=MAX_EXAMPLES, deterministic=True, database="none"
