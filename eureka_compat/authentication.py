@@ -6,7 +6,6 @@ from __future__ import annotations
 from rest_framework.request import Request
 
 from registry.http.authentication import BearerAuthentication
-from registry.resolvers import ascii_token
 
 
 class EurekaAuthentication(BearerAuthentication):
@@ -16,4 +15,4 @@ class EurekaAuthentication(BearerAuthentication):
         kwargs = (
             request.parser_context.get("kwargs", {}) if request.parser_context else {}
         )
-        return ascii_token(str(kwargs.get("token", "")))
+        return str(kwargs.get("token", ""))

@@ -198,7 +198,7 @@ def token_from_authorization(header: str) -> str:
     scheme, space, token = header.partition(" ")
     if not space or scheme.lower() != "bearer":
         raise MalformedAuthorizationError
-    return ascii_token(token)
+    return token
 
 
 def ascii_token(token: str) -> str:

@@ -14,7 +14,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
 from registry.http.context import request_context
-from registry.resolvers import AuthError, token_from_authorization
+from registry.resolvers import AuthError, ascii_token, token_from_authorization
 from registry.runtime import get_runtime
 
 
@@ -39,7 +39,8 @@ class BearerAuthentication(BaseAuthentication):
             token = (
                 token_from_authorization(header) if header else self.path_token(request)
             )
-            namespace = get_runtime().resolver.resolve(token)
+            # One rule for every carrier of a token (resolvers.ascii_token).
+            namespace = get_runtime().resolver.resolve(ascii_token(token))
         except AuthError as err:
             raise exceptions.AuthenticationFailed(err.text) from err
         request_context(meta).namespace = namespace

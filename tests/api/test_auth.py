@@ -165,3 +165,24 @@ def test_trusted_then_jwt_never_consults_jwt(make_runtime, client):
     expired = token({"namespace": "a", "exp": 1000})
     register(client, instance(), Authorization=f"Bearer {expired}")
     assert runtime.catalogs.get(expired).list_services() == ["reviews"]
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "body"),
+    [
+        (
+            "/api/v1/services",
+            {"Authorization": "Bearer ünï"},
+            b'{"Error":"Authorization failure, invalid token"}',
+        ),
+        ("/eureka/v2/apps", {"Authorization": "Bearer ünï"}, b""),
+        ("/api/eureka/%C3%BCn%C3%AF/v2/apps", {}, b""),
+    ],
+)
+def test_a_non_ascii_token_is_401_whatever_carries_it(
+    make_runtime, client, path, headers, body
+):
+    runtime = make_runtime(auth_mode=("trusted",))
+    response = client.get(path, headers=headers)
+    assert (response.status_code, response.content) == (401, body)
+    assert runtime.catalogs.names() == []  # no namespace was ever made
