@@ -48,11 +48,15 @@ class UptimeView(HealthView):
     """One entry per component; 503 when any is unhealthy."""
 
     def get(self, request: Request) -> JsonResponse:
-        store_healthy, store_properties = get_runtime().store.health()
-        report = {
+        runtime = get_runtime()
+        store_healthy, store_properties = runtime.store.health()
+        report: dict[str, dict[str, Any]] = {
             "UPTIME": {"healthy": True, "properties": uptime_properties()},
             "STORE": {"healthy": store_healthy, "properties": store_properties},
         }
+        for plugin in runtime.plugins:
+            for name, (healthy, properties) in plugin.health(runtime).items():
+                report[name] = {"healthy": healthy, "properties": dict(properties)}
         healthy = all(component["healthy"] for component in report.values())
         return JsonResponse(orjson.dumps(report), status=200 if healthy else 503)
 

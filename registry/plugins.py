@@ -15,15 +15,17 @@ order, and asks it for:
   :class:`~registry.store.base.ForwardingCatalog` subclass that overrides only
   what it changes); wrappers compose in app order, the first app's innermost;
 * :meth:`RegistryPlugin.services`: background services the runtime starts once per
-  worker process, after the server forks, and stops on shutdown.
+  worker process, after the server forks, and stops on shutdown;
+* :meth:`RegistryPlugin.health`: components ``/uptime`` reports beside ``UPTIME``
+  and ``STORE`` (spec §8.1), each ``(healthy, properties)``.
 
 Nothing is global: the plug-ins and what they make belong to one runtime.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.apps import apps
 from django.utils.module_loading import import_string
@@ -49,6 +51,10 @@ class BackgroundService(Protocol):
     def stop(self) -> None: ...
 
 
+HealthComponent = tuple[bool, Mapping[str, Any]]
+"""One ``/uptime`` component: whether it is healthy, and its properties."""
+
+
 class RegistryPlugin:
     """What an app adds to the registry; override what the app uses."""
 
@@ -65,6 +71,14 @@ class RegistryPlugin:
     def services(self, runtime: RegistryRuntime) -> Sequence[BackgroundService]:
         """Background services of ``runtime``, started and stopped with it."""
         return ()
+
+    def health(self, runtime: RegistryRuntime) -> Mapping[str, HealthComponent]:
+        """``/uptime`` components by name (``CLUSTER``, say): healthy, properties.
+
+        Called on every ``/uptime`` request: answer from state the plug-in's
+        services keep, never by calling out to another system.
+        """
+        return {}
 
 
 def installed_plugins() -> list[RegistryPlugin]:

@@ -163,3 +163,17 @@ def test_the_expiry_sweep_is_a_background_service(runtime: RegistryRuntime):
     assert sweeper.running  # type: ignore[attr-defined]
     runtime.stop()
     assert not sweeper.running  # type: ignore[attr-defined]
+
+
+def test_plugin_health_components_show_in_uptime(runtime: RegistryRuntime):
+    runtime.start()
+    response = Client().get("/uptime")
+    assert response.status_code == 200
+    assert orjson.loads(response.content)["SEAM"] == {
+        "healthy": True,
+        "properties": {"events": ["start"]},
+    }
+    runtime.stop()  # the component turns unhealthy, and so does /uptime
+    response = Client().get("/uptime")
+    assert response.status_code == 503
+    assert orjson.loads(response.content)["SEAM"]["healthy"] is False

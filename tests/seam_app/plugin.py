@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from registry.plugins import BackgroundService, RegistryPlugin
+from registry.plugins import BackgroundService, HealthComponent, RegistryPlugin
 from registry.store.base import Catalog, ForwardingCatalog, RenewGuard, UpdateFunction
 from registry.store.clock import ManualClock
 from registry.store.memory import InMemoryCatalog
@@ -100,3 +100,8 @@ class SeamPlugin(RegistryPlugin):
 
     def services(self, runtime: RegistryRuntime) -> Sequence[BackgroundService]:
         return [RecordingService()]
+
+    def health(self, runtime: RegistryRuntime) -> Mapping[str, HealthComponent]:
+        started = runtime.services[-1]
+        assert isinstance(started, RecordingService)
+        return {"SEAM": (started.events[-1:] == ["start"], {"events": started.events})}
