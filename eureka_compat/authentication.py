@@ -3,7 +3,7 @@ token in the path of ``/api/eureka/<token>/v2/`` (the original's form, spec §3.
 
 from __future__ import annotations
 
-from rest_framework.request import Request
+from django.http import HttpRequest
 
 from registry.http.authentication import BearerAuthentication
 
@@ -11,8 +11,6 @@ from registry.http.authentication import BearerAuthentication
 class EurekaAuthentication(BearerAuthentication):
     """A non-empty ``Authorization`` header wins over the path token."""
 
-    def path_token(self, request: Request) -> str:
-        kwargs = (
-            request.parser_context.get("kwargs", {}) if request.parser_context else {}
-        )
-        return str(kwargs.get("token", ""))
+    def path_token(self, request: HttpRequest) -> str:
+        match = request.resolver_match
+        return str(match.kwargs.get("token", "")) if match is not None else ""

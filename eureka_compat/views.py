@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.request import Request
 
 from eureka_compat import documents, openapi
 from eureka_compat.authentication import EurekaAuthentication
@@ -47,7 +46,7 @@ from registry.store.errors import (
 from registry.store.records import ServiceInstance
 
 if TYPE_CHECKING:
-    from rest_framework.permissions import _PermissionClass
+    pass
 
 #: Full-registry documents show lease renewal times; like Eureka's own response
 #: cache they may be this stale, so heartbeats do not re-render them.
@@ -58,7 +57,6 @@ class EurekaView(NamespacedView):
     """Base of the Eureka views."""
 
     authentication_classes: Sequence[type[BaseAuthentication]] = (EurekaAuthentication,)
-    permission_classes: Sequence[_PermissionClass] = ()
 
     def get_exception_handler(
         self,
@@ -165,7 +163,7 @@ class ApplicationsView(EurekaView):
 
     http_method_names = ["get"]
 
-    def get(self, request: Request, token: str = "") -> HttpResponse:
+    def get(self, request: HttpRequest, token: str = "") -> HttpResponse:
         catalog = self.catalog()
         return self.cached_applications(
             "apps",
@@ -181,7 +179,7 @@ class DeltaView(EurekaView):
 
     http_method_names = ["get"]
 
-    def get(self, request: Request, token: str = "") -> HttpResponse:
+    def get(self, request: HttpRequest, token: str = "") -> HttpResponse:
         catalog = self.catalog()
         revision = catalog.change_revision
         return self.cached_applications(
@@ -200,7 +198,7 @@ class ApplicationView(EurekaView):
 
     http_method_names = ["get", "post"]
 
-    def get(self, request: Request, app: str, token: str = "") -> HttpResponse:
+    def get(self, request: HttpRequest, app: str, token: str = "") -> HttpResponse:
         catalog = self.catalog()
         name = app.upper()
 
@@ -212,7 +210,7 @@ class ApplicationView(EurekaView):
 
         return self.cached_document("app", name, catalog, render)
 
-    def post(self, request: Request, app: str, token: str = "") -> HttpResponse:
+    def post(self, request: HttpRequest, app: str, token: str = "") -> HttpResponse:
         try:
             document = decode(request.body, request.META.get("CONTENT_TYPE", ""))
         except UnsupportedBodyError as err:
@@ -247,13 +245,13 @@ class InstanceView(EurekaView):
     http_method_names = ["get", "put", "delete"]
 
     def get(
-        self, request: Request, app: str, instance_id: str, token: str = ""
+        self, request: HttpRequest, app: str, instance_id: str, token: str = ""
     ) -> HttpResponse:
         record = self.find(app, instance_id)
         return self.document(lambda: documents.instance(record))
 
     def put(
-        self, request: Request, app: str, instance_id: str, token: str = ""
+        self, request: HttpRequest, app: str, instance_id: str, token: str = ""
     ) -> HttpResponse:
         record = self.find(app, instance_id)
         guard = renewal_guard(_int_param(request, "lastDirtyTimestamp"))
@@ -264,7 +262,7 @@ class InstanceView(EurekaView):
         return ok()
 
     def delete(
-        self, request: Request, app: str, instance_id: str, token: str = ""
+        self, request: HttpRequest, app: str, instance_id: str, token: str = ""
     ) -> HttpResponse:
         record = self.find(app, instance_id)
         try:
@@ -281,21 +279,26 @@ class StatusView(EurekaView):
     http_method_names = ["put", "delete"]
 
     def put(
-        self, request: Request, app: str, instance_id: str, token: str = ""
+        self, request: HttpRequest, app: str, instance_id: str, token: str = ""
     ) -> HttpResponse:
-        value = request.query_params.get("value", "").strip().upper()
+        value = request.GET.get("value", "").strip().upper()
         if value not in STATUSES:
             raise RegistryError(400, "")
         return self._override(request, app, instance_id, value, value)
 
     def delete(
-        self, request: Request, app: str, instance_id: str, token: str = ""
+        self, request: HttpRequest, app: str, instance_id: str, token: str = ""
     ) -> HttpResponse:
-        status = parse_status(request.query_params.get("value"), default=UNKNOWN)
+        status = parse_status(request.GET.get("value"), default=UNKNOWN)
         return self._override(request, app, instance_id, UNKNOWN, status)
 
     def _override(
-        self, request: Request, app: str, instance_id: str, override: str, status: str
+        self,
+        request: HttpRequest,
+        app: str,
+        instance_id: str,
+        override: str,
+        status: str,
     ) -> HttpResponse:
         record = self.find(app, instance_id)
         now_ms = self.runtime.clock.now_ns() // 1_000_000
@@ -316,13 +319,11 @@ class MetadataView(EurekaView):
     http_method_names = ["put"]
 
     def put(
-        self, request: Request, app: str, instance_id: str, token: str = ""
+        self, request: HttpRequest, app: str, instance_id: str, token: str = ""
     ) -> HttpResponse:
         record = self.find(app, instance_id)
         try:
-            self.catalog().update(
-                record.id, metadata_update(request.query_params.dict())
-            )
+            self.catalog().update(record.id, metadata_update(request.GET.dict()))
         except InstanceNotFoundError as err:
             raise not_found() from err
         except FieldTooLongError as err:
@@ -336,7 +337,9 @@ class InstanceByIdView(EurekaView):
 
     http_method_names = ["get"]
 
-    def get(self, request: Request, instance_id: str, token: str = "") -> HttpResponse:
+    def get(
+        self, request: HttpRequest, instance_id: str, token: str = ""
+    ) -> HttpResponse:
         found = _instance_in_any_app(self.catalog(), instance_id)
         if found is None:
             raise not_found()
@@ -366,7 +369,7 @@ class VipView(EurekaView):
     http_method_names = ["get"]
     secure = False
 
-    def get(self, request: Request, vip: str, token: str = "") -> HttpResponse:
+    def get(self, request: HttpRequest, vip: str, token: str = "") -> HttpResponse:
         catalog = self.catalog()
         return self.cached_applications(
             "svips" if self.secure else "vips",
@@ -387,10 +390,10 @@ class SecureVipView(VipView):
     secure = True
 
 
-def _int_param(request: Request, name: str) -> int | None:
+def _int_param(request: HttpRequest, name: str) -> int | None:
     """An integer query parameter; ``None`` when absent or not an integer, 400
     when past a Java ``long`` (it would be stored, and Eureka refuses it)."""
     try:
-        return java_long(request.query_params.get(name))
+        return java_long(request.GET.get(name))
     except ValueError as err:
         raise RegistryError(400, "") from err

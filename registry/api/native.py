@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import orjson
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.request import Request
 
 from registry.api.errors import (
     DEREGISTRATION_FAILED,
@@ -52,7 +51,7 @@ class ServiceViewSet(RegistryViewSet):
     lookup_field = "service_name"
     lookup_value_regex = "[^/]+"
 
-    def list(self, request: Request) -> HttpResponse:
+    def list(self, request: HttpRequest) -> HttpResponse:
         catalog = self.catalog()
         entry = self.responses.get_or_render(
             (self.namespace, "services"),
@@ -61,7 +60,7 @@ class ServiceViewSet(RegistryViewSet):
         )
         return cached_response(entry)
 
-    def retrieve(self, request: Request, service_name: str) -> HttpResponse:
+    def retrieve(self, request: HttpRequest, service_name: str) -> HttpResponse:
         catalog = self.catalog()
         entry = self.responses.get_or_render(
             (self.namespace, "service", service_name),
@@ -93,7 +92,7 @@ class InstanceViewSet(RegistryViewSet):
     lookup_field = "instance_id"
     lookup_value_regex = "[^/]+"
 
-    def create(self, request: Request) -> HttpResponse:
+    def create(self, request: HttpRequest) -> HttpResponse:
         try:
             registration = parse_registration(
                 request.body, self.runtime.config.ttl_clamp
@@ -116,7 +115,7 @@ class InstanceViewSet(RegistryViewSet):
         response["Location"] = self_link
         return response
 
-    def list(self, request: Request) -> HttpResponse:
+    def list(self, request: HttpRequest) -> HttpResponse:
         query = request.META.get("QUERY_STRING", "")
         try:
             selection = parse_selection(query)
@@ -141,14 +140,14 @@ class InstanceViewSet(RegistryViewSet):
         )
         return cached_response(entry)
 
-    def retrieve(self, request: Request, instance_id: str) -> HttpResponse:
+    def retrieve(self, request: HttpRequest, instance_id: str) -> HttpResponse:
         try:
             record = self.catalog().get_instance(instance_id)
         except InstanceNotFoundError as err:
             raise RegistryError(404, INSTANCE_NOT_FOUND) from err
         return JsonResponse(orjson.dumps({"instance": instance_members(record)}))
 
-    def destroy(self, request: Request, instance_id: str) -> HttpResponse:
+    def destroy(self, request: HttpRequest, instance_id: str) -> HttpResponse:
         try:
             self.catalog().deregister(instance_id)
         except InstanceNotFoundError as err:
@@ -156,7 +155,7 @@ class InstanceViewSet(RegistryViewSet):
         return JsonResponse()
 
     @action(detail=True, methods=["put"])
-    def heartbeat(self, request: Request, instance_id: str) -> HttpResponse:
+    def heartbeat(self, request: HttpRequest, instance_id: str) -> HttpResponse:
         try:
             self.catalog().renew(instance_id)
         except InstanceNotFoundError as err:

@@ -1,16 +1,13 @@
-"""What every API view shares: namespace, catalog, lean DRF dispatch, cached bodies."""
+"""What every API view shares: namespace, catalog, lean dispatch, cached bodies."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from django.http import HttpRequest, HttpResponseBase
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.parsers import BaseParser
-from rest_framework.permissions import BasePermission
-from rest_framework.renderers import BaseRenderer, JSONRenderer
-from rest_framework.request import Request
-from rest_framework.throttling import BaseThrottle
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.views import APIView
 
 from registry.http.authentication import Namespace
@@ -22,9 +19,8 @@ from registry.store.base import Catalog
 #: The runtime component holding the rendered-body cache.
 RESPONSES_COMPONENT = "http.responses"
 
-_JSON_RENDERER = JSONRenderer()
-#: DRF's policy objects (parsers, authenticators, permissions, throttles) hold no
-#: per-request state; one instance of each class list serves every request.
+#: Authenticators hold no per-request state; one instance of each class list
+#: serves every request.
 _POLICY_INSTANCES: dict[tuple[Callable[[], Any], ...], list[Any]] = {}
 
 
@@ -39,32 +35,69 @@ def _instances(classes: Iterable[Callable[[], Any]]) -> list[Any]:
 class NamespacedView(APIView):
     """What every API view shares: its namespace's catalog, and lean dispatch.
 
-    Views return pre-encoded bodies, so DRF's content negotiation is skipped, and
-    DRF's ``Allow`` header goes on 405s only. DRF's stateless policy objects are
-    made once per class list, not on every request (the heartbeat is the hottest
-    path).
+    DRF describes these views (drf-spectacular reads them for the OpenAPI schema)
+    but does not run their requests: :meth:`dispatch` does only what the registry
+    uses of DRF's, because the heartbeat is the hottest path and DRF's request
+    wrapper, content negotiation, permission, throttle and version steps cost
+    more than the registry's own work. A request is authenticated by the view's
+    ``authentication_classes`` (401 with ``WWW-Authenticate``), then handled by
+    the method's handler (405 when the view has none), and any exception goes to
+    the view's exception handler (:meth:`handle_exception`, DRF's), so errors are
+    exactly DRF's. Handlers get Django's ``HttpRequest``; views return encoded
+    bodies (no renderers) and set no default headers.
+
+    Permission and throttle classes would never run, so a view cannot declare
+    any (checked when the class is made).
     """
 
-    def get_parsers(self) -> list[BaseParser]:
-        return _instances(self.parser_classes)
+    permission_classes: Sequence[Any] = ()
+    throttle_classes: Sequence[Any] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.permission_classes or cls.throttle_classes:
+            raise TypeError(
+                f"{cls.__name__}: NamespacedView runs no permission or throttle classes"
+            )
+
+    def dispatch(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
+        self.args, self.kwargs = args, kwargs
+        self.request = request  # type: ignore[assignment]
+        self.headers: dict[str, str] = {}
+        try:
+            self._namespace = self._authenticate(request)
+            method = request.method.lower() if request.method else ""
+            handler = (
+                getattr(self, method, None)
+                if method in self.http_method_names
+                else None
+            )
+            if handler is None:
+                raise MethodNotAllowed(request.method or "")
+            response: HttpResponseBase = handler(request, *args, **kwargs)
+        except Exception as exc:
+            response = self.handle_exception(exc)
+        return response
+
+    def _authenticate(self, request: HttpRequest) -> str:
+        for authenticator in self.get_authenticators():
+            result = authenticator.authenticate(request)  # type: ignore[arg-type]
+            if result is not None:
+                namespace: Namespace = result[0]
+                return namespace.name
+        raise TypeError(f"{type(self).__name__}: no authenticator bound a namespace")
 
     def get_authenticators(self) -> list[BaseAuthentication]:
         return _instances(self.authentication_classes)
 
-    def get_permissions(self) -> list[BasePermission]:
-        return _instances(self.permission_classes)
-
-    def get_throttles(self) -> list[BaseThrottle]:
-        return _instances(self.throttle_classes)
-
-    def perform_content_negotiation(
-        self, request: Request, force: bool = False
-    ) -> tuple[BaseRenderer, str]:
-        return _JSON_RENDERER, _JSON_RENDERER.media_type
-
-    @property
-    def default_response_headers(self) -> dict[str, str]:
-        return {}
+    def get_authenticate_header(self, request: Any) -> str:
+        authenticators = self.get_authenticators()
+        header = (
+            authenticators[0].authenticate_header(request) if authenticators else ""
+        )
+        return header or ""
 
     @property
     def runtime(self) -> RegistryRuntime:
@@ -72,8 +105,8 @@ class NamespacedView(APIView):
 
     @property
     def namespace(self) -> str:
-        user: Namespace = self.request.user  # type: ignore[assignment]
-        return user.name
+        """The namespace the request was authenticated for."""
+        return self._namespace
 
     def catalog(self) -> Catalog:
         return self.runtime.catalogs.get(self.namespace)
