@@ -1,11 +1,14 @@
-"""WSGI entry point (``registry_project.wsgi:application``) for gunicorn."""
+"""WSGI entry point (``registry_project.wsgi:application``) for granian and gunicorn."""
 
 from __future__ import annotations
 
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry_project.settings")
+django.setup(set_prefix=False)  # as django.core.wsgi.get_wsgi_application does
 
-application = get_wsgi_application()
+from registry.http.routing import RegistryWSGIHandler  # noqa: E402 (needs setup)
+
+application = RegistryWSGIHandler()
