@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,6 +88,18 @@ def _url(text: str) -> str:
     return text
 
 
+def _readable_file(text: str) -> str:
+    if text and not (os.path.isfile(text) and os.access(text, os.R_OK)):
+        raise ValueError("not a readable file")
+    return text
+
+
+def _directory(text: str) -> str:
+    if text and not os.path.isdir(text):
+        raise ValueError("not a directory")
+    return text
+
+
 def _host_port(text: str) -> str:
     host, colon, port = text.rpartition(":")
     if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
@@ -161,6 +174,16 @@ def _ttl(name: str, help: str) -> Setting[int]:
     )
 
 
+def _seconds(name: str, help: str) -> Setting[float]:
+    return Setting(
+        name,
+        "duration",
+        goflags.parse_positive_seconds,
+        goflags.format_seconds,
+        help,
+    )
+
+
 def _l(name: str, item: Callable[[str], str], help: str) -> Setting[tuple[str, ...]]:
     return Setting(name, "list", _listed(item), _format_list, help)
 
@@ -202,9 +225,17 @@ SETTINGS: Final[tuple[Setting[Any], ...]] = (
     ),
     _s("k8s_url", _url, "Kubernetes API URL; enables the Kubernetes catalog"),
     _s("k8s_token", _text, "bearer token for the Kubernetes API", secret=True),
+    _s("k8s_ca_file", _readable_file, "CA bundle (PEM) to verify the Kubernetes API"),
+    _b("k8s_insecure", "do not verify the Kubernetes API's TLS certificate"),
+    _seconds("k8s_resync", "how often the Kubernetes catalog lists everything again"),
     _l("eureka_url", _url, "Eureka server URLs; enable the Eureka catalog"),
+    _s("eureka_ca_file", _readable_file, "CA bundle (PEM) to verify Eureka servers"),
+    _b("eureka_insecure", "do not verify Eureka servers' TLS certificates"),
+    _seconds("eureka_refresh", "how often the Eureka catalog fetches the delta"),
     _s(
-        "fs_catalog", _text, "directory of <namespace>.json files; enables that catalog"
+        "fs_catalog",
+        _directory,
+        "directory of <namespace>.conf / .json files; enables that catalog",
     ),
     _s("store", _choice("inmem", "redis"), "inmem or redis"),
     _s(
@@ -251,10 +282,6 @@ UNSUPPORTED_YET: tuple[str, ...] = (
     "sync_timeout",
     "cluster_dir",
     "cluster_size",
-    "k8s_url",
-    "k8s_token",
-    "eureka_url",
-    "fs_catalog",
 )
 """Settings whose feature has not landed: any non-default value is a ConfigError.
 
