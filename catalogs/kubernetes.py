@@ -147,12 +147,15 @@ class KubernetesSource:
         self.state.failed(self._clock.now_ns(), error, keep_synced=False)
 
     def _rebuild(self) -> None:
+        # Not before both kinds are listed: endpoints without their pods would get
+        # ids that change (``<ip>-<port>``, then ``<pod UID>-<port>``).
+        if len(self._listed) < len(self._objects):
+            return
         instances = service_instances(
             self._objects[Endpoints].values(), self._objects[Pod]
         )
         self.catalog.replace(instances)
-        if len(self._listed) == len(self._objects):
-            self.state.succeeded(self._clock.now_ns(), len(instances))
+        self.state.succeeded(self._clock.now_ns(), len(instances))
 
 
 class ResourceWatch:
