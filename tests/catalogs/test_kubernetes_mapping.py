@@ -1,0 +1,57 @@
+"""Endpoints and Pods as instances (spec §12.2)."""
+
+from __future__ import annotations
+
+import pytest
+from lightkube.resources.core_v1 import Endpoints, Pod
+
+from catalogs.kubernetes_mapping import kubernetes_namespace, service_instances
+from tests.catalogs.fakes import endpoints, pod
+
+PORTS = [
+    {"name": "http", "port": 80, "protocol": "TCP"},
+    {"name": "HTTPS", "port": 443},
+    {"name": "grpc", "port": 9000, "protocol": "TCP"},
+    {"name": "dns", "port": 53, "protocol": "UDP"},
+    {"name": "sctp", "port": 7, "protocol": "SCTP"},
+]
+
+
+def test_every_ready_address_and_port_is_an_instance():
+    item = Endpoints.from_dict(
+        endpoints(
+            "web", [("10.0.0.1", "web-1"), ("10.0.0.2", None)], PORTS, ["10.0.0.3"]
+        )
+    )
+    pods = {
+        "web-1": Pod.from_dict(pod("web-1", "u1", {"b": "2", "a": "1"}, {"x": "y"}))
+    }
+    records = service_instances([item], pods)
+    assert [(r.id, r.endpoint.type, r.endpoint.value, r.status) for r in records] == [
+        ("u1-80", "http", "10.0.0.1:80", "UP"),
+        ("u1-443", "https", "10.0.0.1:443", "UP"),
+        ("u1-9000", "tcp", "10.0.0.1:9000", "UP"),
+        ("u1-53", "udp", "10.0.0.1:53", "UP"),
+        ("10.0.0.2-80", "http", "10.0.0.2:80", ""),
+        ("10.0.0.2-443", "https", "10.0.0.2:443", ""),
+        ("10.0.0.2-9000", "tcp", "10.0.0.2:9000", ""),
+        ("10.0.0.2-53", "udp", "10.0.0.2:53", ""),
+    ]
+    known, unknown = records[0], records[4]
+    assert (known.tags, known.metadata, known.ttl) == (("a=1", "b=2"), b'{"x":"y"}', 0)
+    assert (unknown.tags, unknown.metadata) == ((), None)
+    assert all(r.service_name == "web" for r in records)
+
+
+def test_a_pod_without_annotations_has_null_metadata():
+    item = Endpoints.from_dict(endpoints("web", [("10.0.0.1", "p")], PORTS[:1]))
+    [record] = service_instances([item], {"p": Pod.from_dict(pod("p", "u"))})
+    assert (record.metadata, record.tags) == (b"null", ())
+
+
+@pytest.mark.parametrize(
+    ("namespace", "expected"),
+    [("", "default"), ("default", "default"), ("team-a", "team-a"), ("Team_A", None)],
+)
+def test_registry_namespaces_map_to_kubernetes_names(namespace, expected):
+    assert kubernetes_namespace(namespace) == expected
