@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import pytest
 from lightkube.resources.core_v1 import Endpoints, Pod
 
 from catalogs.kubernetes_mapping import kubernetes_namespace, service_instances
 from tests.catalogs.fakes import endpoints, pod
+
+
+def as_endpoints(tree: dict[str, Any]) -> Endpoints:
+    return cast(Endpoints, Endpoints.from_dict(tree))
+
+
+def as_pod(tree: dict[str, Any]) -> Pod:
+    return cast(Pod, Pod.from_dict(tree))
+
 
 PORTS = [
     {"name": "http", "port": 80, "protocol": "TCP"},
@@ -18,14 +29,12 @@ PORTS = [
 
 
 def test_every_ready_address_and_port_is_an_instance():
-    item = Endpoints.from_dict(
+    item = as_endpoints(
         endpoints(
             "web", [("10.0.0.1", "web-1"), ("10.0.0.2", None)], PORTS, ["10.0.0.3"]
         )
     )
-    pods = {
-        "web-1": Pod.from_dict(pod("web-1", "u1", {"b": "2", "a": "1"}, {"x": "y"}))
-    }
+    pods = {"web-1": as_pod(pod("web-1", "u1", {"b": "2", "a": "1"}, {"x": "y"}))}
     records = service_instances([item], pods)
     assert [(r.id, r.endpoint.type, r.endpoint.value, r.status) for r in records] == [
         ("u1-80", "http", "10.0.0.1:80", "UP"),
@@ -44,8 +53,8 @@ def test_every_ready_address_and_port_is_an_instance():
 
 
 def test_a_pod_without_annotations_has_null_metadata():
-    item = Endpoints.from_dict(endpoints("web", [("10.0.0.1", "p")], PORTS[:1]))
-    [record] = service_instances([item], {"p": Pod.from_dict(pod("p", "u"))})
+    item = as_endpoints(endpoints("web", [("10.0.0.1", "p")], PORTS[:1]))
+    [record] = service_instances([item], {"p": as_pod(pod("p", "u"))})
     assert (record.metadata, record.tags) == (b"null", ())
 
 
