@@ -55,8 +55,8 @@ def python_files(paths: list[str]) -> list[Path]:
     return files
 
 
-def imported_distributions(paths: list[str]) -> set[str]:
-    """The distributions providing every third-party module imported under ``paths``."""
+def imported_distributions(paths: list[str]) -> set[frozenset[str]]:
+    """For every third-party module imported under ``paths``, its distributions."""
     files = python_files(paths)
     local = {
         "registry",
