@@ -37,6 +37,18 @@ SUFFIXES = (".conf", ".json")
 FILESYSTEM_TAG = "filesystem"
 
 
+def file_namespace(namespace: str) -> bool:
+    """Whether ``namespace`` can name a file of the directory (and nothing else).
+
+    Namespaces come from tokens: ``../x`` or ``a/b`` must never read outside it.
+    """
+    return (
+        bool(namespace)
+        and namespace not in (".", "..")
+        and not any(c in namespace for c in ("/", "\\", "\0"))
+    )
+
+
 class CatalogFileError(ValueError):
     """A catalog file that is not ``{"instances": [...]}``; ``str()`` says where."""
 

@@ -143,6 +143,13 @@ class KubernetesSource:
                 self._objects[resource][name] = obj
             self._rebuild()
 
+    def current(self) -> None:
+        """The watch is live and nothing changed (a bookmark): synced again."""
+        with self._lock:
+            if len(self._listed) == len(self._objects):
+                count = len(self.catalog.snapshot.by_id)
+                self.state.succeeded(self._clock.now_ns(), count)
+
     def failed(self, error: str) -> None:
         self.state.failed(self._clock.now_ns(), error, keep_synced=False)
 
@@ -241,6 +248,8 @@ class ResourceWatch:
                     self.version = obj.metadata.resourceVersion
                 if event in ("ADDED", "MODIFIED", "DELETED"):
                     self.source.apply(self.resource, event, obj)
+                elif event == "BOOKMARK":
+                    self.source.current()
                 if self._stop.is_set() or time.monotonic() >= resync_at:
                     break
         except httpx2.ReadTimeout:

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from catalogs.eureka_mirror import EurekaMirror
-from catalogs.filesystem import FileSource, FilesystemPoller
+from catalogs.filesystem import FileSource, FilesystemPoller, file_namespace
 from catalogs.kubernetes import KubernetesConnection, KubernetesWatchers
 from catalogs.kubernetes_mapping import kubernetes_namespace
 from catalogs.tls import client_ssl_context
@@ -73,7 +73,7 @@ class CatalogSources:
             sources.append(self.kubernetes.source_for(namespace, k8s_namespace).catalog)
         if self.eureka is not None and namespace == EUREKA_NAMESPACE:
             sources.append(self.eureka.catalog)
-        if self.poller is not None:
+        if self.poller is not None and file_namespace(namespace):
             sources.append(self._file_source(namespace).catalog)
         return sources
 

@@ -10,6 +10,7 @@ import ipaddress
 import logging
 import os
 import re
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
@@ -88,9 +89,16 @@ def _url(text: str) -> str:
     return text
 
 
-def _readable_file(text: str) -> str:
-    if text and not (os.path.isfile(text) and os.access(text, os.R_OK)):
+def _ca_bundle(text: str) -> str:
+    """A PEM file of CA certificates that TLS verification can load."""
+    if not text:
+        return text
+    if not os.path.isfile(text):
         raise ValueError("not a readable file")
+    try:
+        ssl.create_default_context(cafile=text)
+    except (OSError, ssl.SSLError) as err:
+        raise ValueError(f"not a PEM CA bundle ({err.strerror or err})") from None
     return text
 
 
@@ -225,11 +233,11 @@ SETTINGS: Final[tuple[Setting[Any], ...]] = (
     ),
     _s("k8s_url", _url, "Kubernetes API URL; enables the Kubernetes catalog"),
     _s("k8s_token", _text, "bearer token for the Kubernetes API", secret=True),
-    _s("k8s_ca_file", _readable_file, "CA bundle (PEM) to verify the Kubernetes API"),
+    _s("k8s_ca_file", _ca_bundle, "CA bundle (PEM) to verify the Kubernetes API"),
     _b("k8s_insecure", "do not verify the Kubernetes API's TLS certificate"),
     _seconds("k8s_resync", "how often the Kubernetes catalog lists everything again"),
     _l("eureka_url", _url, "Eureka server URLs; enable the Eureka catalog"),
-    _s("eureka_ca_file", _readable_file, "CA bundle (PEM) to verify Eureka servers"),
+    _s("eureka_ca_file", _ca_bundle, "CA bundle (PEM) to verify Eureka servers"),
     _b("eureka_insecure", "do not verify Eureka servers' TLS certificates"),
     _seconds("eureka_refresh", "how often the Eureka catalog fetches the delta"),
     _s(

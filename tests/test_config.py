@@ -10,6 +10,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
+import requests.certs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,6 +30,9 @@ from registry.config import (
     to_environ,
 )
 from registry.config_model import SETTING_NAMES
+
+#: A PEM CA bundle every machine has (requests ships one).
+CA_BUNDLE: str = requests.certs.where()  # type: ignore[attr-defined]  # not in the stubs
 
 GATE_OPEN = mock.patch.object(config, "UNSUPPORTED_YET", ())
 
@@ -418,6 +422,12 @@ def test_server_and_header_read_timeout():
             "/",
             "not a readable file",
         ),
+        (
+            ["--eureka_url=http://e", f"--eureka_ca_file={__file__}"],
+            "eureka_ca_file",
+            __file__,
+            "not a PEM CA bundle",
+        ),
         (["--k8s_token=t"], "k8s_token", "****", "only used with k8s_url"),
         (["--k8s_resync=10s"], "k8s_resync", "10s", "only used with k8s_url"),
         (["--k8s_url=http://k", "--k8s_resync=0s"], "k8s_resync", "0s", "positive"),
@@ -427,14 +437,14 @@ def test_server_and_header_read_timeout():
             [
                 "--eureka_url=http://e",
                 "--eureka_insecure",
-                f"--eureka_ca_file={__file__}",
+                f"--eureka_ca_file={CA_BUNDLE}",
             ],
             "eureka_insecure",
             "true",
             "cannot be combined with eureka_ca_file",
         ),
         (
-            ["--k8s_url=http://k", "--k8s_insecure", f"--k8s_ca_file={__file__}"],
+            ["--k8s_url=http://k", "--k8s_insecure", f"--k8s_ca_file={CA_BUNDLE}"],
             "k8s_insecure",
             "true",
             "cannot be combined with k8s_ca_file",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -41,6 +42,14 @@ class _Running:
 
     def start(self) -> Self:
         self._thread.start()
+        return self
+
+    def serve_tls(self, certfile: str, keyfile: str) -> Self:
+        """Serve HTTPS with this certificate (call before :meth:`start`)."""
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(certfile, keyfile)
+        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+        self.url = self.url.replace("http://", "https://", 1)
         return self
 
     def stop(self) -> None:
@@ -275,7 +284,10 @@ class FixtureEureka(_Running):
     def __init__(self) -> None:
         super().__init__(_FixtureHandler)
         self.documents: dict[str, str] = {}
-        self.base = self.url + "/eureka/v2"
+
+    @property
+    def base(self) -> str:
+        return self.url + "/eureka/v2"
 
     def served(self, path: str) -> int:
         return sum(1 for r in self.requests if r == "/eureka/v2" + path)

@@ -262,10 +262,16 @@ def test_a_changed_file_shows_within_two_seconds(synced: Setup, http: requests.S
 
 def test_kubernetes_changes_show_in_both_apis(synced: Setup, http: requests.Session):
     registry = synced.registry
+    before = http.get(registry.url("/eureka/v2/apps"), headers=JSON).json()
     synced.fake.put(
         "endpoints", "default", endpoints("api", [("10.0.0.7", None)], HTTP_PORT)
     )
     wait_for(lambda: "api" in services(http, registry))
+    after = http.get(registry.url("/eureka/v2/apps"), headers=JSON).json()
+    # the Kubernetes instance has no status: the hash code gains its "_1_" entry
+    hashcodes = [d["applications"]["apps__hashcode"] for d in (before, after)]
+    assert hashcodes[0] != hashcodes[1]
+    assert hashcodes[1].startswith("_1_")
     app = http.get(registry.url("/eureka/v2/apps/API"), headers=JSON)
     assert app.status_code == 200
     synced.fake.delete("endpoints", "default", "api")

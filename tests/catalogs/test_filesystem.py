@@ -13,6 +13,7 @@ from catalogs.filesystem import (
     CatalogFileError,
     FileSource,
     FilesystemPoller,
+    file_namespace,
     parse_catalog_file,
 )
 from registry.store.clock import ManualClock
@@ -120,3 +121,11 @@ def test_the_poller_picks_up_changes(tmp_path):
         wait_for(lambda: source.catalog.list_services() == ["legacy-db"], timeout=2)
     finally:
         poller.stop()
+
+
+@pytest.mark.parametrize(
+    ("namespace", "usable"),
+    [("team", True), ("..", False), ("../etc/x", False), ("a/b", False), ("", False)],
+)
+def test_only_plain_namespaces_name_a_file(namespace, usable):
+    assert file_namespace(namespace) is usable
