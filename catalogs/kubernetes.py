@@ -37,6 +37,8 @@ REQUEST_TIMEOUT_SECONDS = 10.0
 FIRST_BACKOFF_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 30.0
 GONE = 410
+#: Most namespaces one process watches (two threads and two watches each).
+MAX_NAMESPACES = 256
 
 Resource = type[Endpoints] | type[Pod]
 
@@ -274,18 +276,39 @@ class KubernetesWatchers:
 
     name = "catalog-kubernetes"
 
-    def __init__(self, connection: KubernetesConnection, clock: Clock) -> None:
+    def __init__(
+        self,
+        connection: KubernetesConnection,
+        clock: Clock,
+        max_namespaces: int = MAX_NAMESPACES,
+    ) -> None:
         self.connection = connection
+        self.max_namespaces = max_namespaces
+        self._full_logged = False
         self._clock = clock
         self._sources: dict[str, KubernetesSource] = {}
         self._lock = threading.Lock()
         self._started = False
 
-    def source_for(self, namespace: str, k8s_namespace: str) -> KubernetesSource:
-        """The source of ``namespace``, made (and started, if running) once."""
+    def source_for(self, namespace: str, k8s_namespace: str) -> KubernetesSource | None:
+        """The source of ``namespace``, made (and started, if running) once.
+
+        ``None`` past :data:`MAX_NAMESPACES` sources: with ``trusted`` auth any
+        token is a namespace, and each source holds two threads and two watches.
+        """
         with self._lock:
             source = self._sources.get(namespace)
             if source is None:
+                if len(self._sources) >= self.max_namespaces:
+                    if not self._full_logged:
+                        self._full_logged = True
+                        logger.warning(
+                            "Kubernetes catalog: %d namespaces watched already; "
+                            "namespace %r and later ones get none",
+                            self.max_namespaces,
+                            namespace,
+                        )
+                    return None
                 source = KubernetesSource(
                     namespace, k8s_namespace, self.connection, self._clock
                 )

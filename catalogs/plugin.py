@@ -70,7 +70,9 @@ class CatalogSources:
         sources: list[CatalogReader] = []
         k8s_namespace = kubernetes_namespace(namespace)
         if self.kubernetes is not None and k8s_namespace is not None:
-            sources.append(self.kubernetes.source_for(namespace, k8s_namespace).catalog)
+            k8s = self.kubernetes.source_for(namespace, k8s_namespace)
+            if k8s is not None:
+                sources.append(k8s.catalog)
         if self.eureka is not None and namespace == EUREKA_NAMESPACE:
             sources.append(self.eureka.catalog)
         if self.poller is not None and file_namespace(namespace):

@@ -9,7 +9,11 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 import pytest
 
-from catalogs.kubernetes import KubernetesConnection, KubernetesSource
+from catalogs.kubernetes import (
+    KubernetesConnection,
+    KubernetesSource,
+    KubernetesWatchers,
+)
 from registry.store.clock import SystemClock
 from tests.catalogs.fakes import FakeKubernetes, endpoints, pod, wait_for
 
@@ -137,3 +141,15 @@ def test_pod_changes_rebuild_their_services(fake, source):
         lambda: source.catalog.get_instance("uid-1-8080").tags == ("app=web", "v=2")
     )
     assert source.catalog.get_instance("uid-1-8080").metadata == b"null"
+
+
+def test_namespaces_past_the_limit_get_no_source(fake, caplog):
+    watchers = KubernetesWatchers(KubernetesConnection(fake.url), SystemClock(), 2)
+    first, second = (watchers.source_for(ns, ns) for ns in ("a", "b"))
+    assert first is not None
+    assert second is not None
+    assert watchers.source_for("a", "a") is first
+    assert watchers.source_for("c", "c") is None
+    assert watchers.source_for("d", "d") is None
+    assert len(watchers.sources()) == 2
+    assert len([r for r in caplog.records if "namespaces watched" in r.message]) == 1
