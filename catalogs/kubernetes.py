@@ -25,8 +25,9 @@ from lightkube import ApiError, Client
 from lightkube.config.kubeconfig import SingleConfig
 from lightkube.config.models import Cluster, Context, User
 from lightkube.resources.core_v1 import Endpoints, Pod
+from lightkube.resources.discovery_v1 import EndpointSlice
 
-from catalogs.kubernetes_mapping import service_instances
+from catalogs.kubernetes_mapping import service_instances, slice_instances
 from catalogs.snapshot import SnapshotCatalog
 from catalogs.state import SourceState
 from registry.store.clock import Clock
@@ -40,7 +41,7 @@ GONE = 410
 #: Most namespaces one process watches (two threads and two watches each).
 MAX_NAMESPACES = 256
 
-Resource = type[Endpoints] | type[Pod]
+Resource = type[Endpoints] | type[EndpointSlice] | type[Pod]
 
 
 class KubernetesConnection:
@@ -52,8 +53,11 @@ class KubernetesConnection:
         token: str = "",
         ssl_context: ssl.SSLContext | None = None,
         resync: float = 60.0,
+        endpoint_slices: bool = False,
     ) -> None:
         self.url = url.rstrip("/")
+        #: Watch discovery.k8s.io/v1 EndpointSlices instead of v1 Endpoints.
+        self.endpoint_slices = endpoint_slices
         self.token = token
         self.ssl_context = ssl_context or ssl.create_default_context()
         self.resync = resync
@@ -111,10 +115,13 @@ class KubernetesSource:
         self.state = SourceState(f"kubernetes:{namespace}")
         self._clock = clock
         self._lock = threading.Lock()
-        self._objects: dict[Resource, dict[str, Any]] = {Endpoints: {}, Pod: {}}
+        self._services: Resource = (
+            EndpointSlice if connection.endpoint_slices else Endpoints
+        )
+        self._objects: dict[Resource, dict[str, Any]] = {self._services: {}, Pod: {}}
         self._listed: set[Resource] = set()
         self.watches = [
-            ResourceWatch(self, Endpoints, connection),
+            ResourceWatch(self, self._services, connection),
             ResourceWatch(self, Pod, connection),
         ]
 
@@ -160,9 +167,11 @@ class KubernetesSource:
         # ids that change (``<ip>-<port>``, then ``<pod UID>-<port>``).
         if len(self._listed) < len(self._objects):
             return
-        instances = service_instances(
-            self._objects[Endpoints].values(), self._objects[Pod]
-        )
+        pods = self._objects[Pod]
+        if self._services is EndpointSlice:
+            instances = slice_instances(self._objects[EndpointSlice].values(), pods)
+        else:
+            instances = service_instances(self._objects[Endpoints].values(), pods)
         self.catalog.replace(instances)
         self.state.succeeded(self._clock.now_ns(), len(instances))
 

@@ -49,6 +49,7 @@ class CatalogSources:
                 config.k8s_token,
                 client_ssl_context(config.k8s_ca_file, config.k8s_insecure),
                 config.k8s_resync,
+                config.k8s_endpoint_slices,
             )
             self.kubernetes = KubernetesWatchers(connection, clock)
         if config.eureka_url:

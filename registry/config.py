@@ -271,6 +271,7 @@ _CATALOG_ONLY: Final = {
     "k8s_ca_file": "k8s_url",
     "k8s_insecure": "k8s_url",
     "k8s_resync": "k8s_url",
+    "k8s_endpoint_slices": "k8s_url",
     "eureka_ca_file": "eureka_url",
     "eureka_insecure": "eureka_url",
     "eureka_refresh": "eureka_url",

@@ -104,6 +104,7 @@ class RegistryConfig:
     k8s_ca_file: str = ""
     k8s_insecure: bool = False
     k8s_resync: float = 60.0
+    k8s_endpoint_slices: bool = False
     eureka_url: tuple[str, ...] = ()
     eureka_ca_file: str = ""
     eureka_insecure: bool = False

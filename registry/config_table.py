@@ -236,6 +236,7 @@ SETTINGS: Final[tuple[Setting[Any], ...]] = (
     _s("k8s_ca_file", _ca_bundle, "CA bundle (PEM) to verify the Kubernetes API"),
     _b("k8s_insecure", "do not verify the Kubernetes API's TLS certificate"),
     _seconds("k8s_resync", "how often the Kubernetes catalog lists everything again"),
+    _b("k8s_endpoint_slices", "watch EndpointSlices instead of Endpoints"),
     _l("eureka_url", _url, "Eureka server URLs; enable the Eureka catalog"),
     _s("eureka_ca_file", _ca_bundle, "CA bundle (PEM) to verify Eureka servers"),
     _b("eureka_insecure", "do not verify Eureka servers' TLS certificates"),

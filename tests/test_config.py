@@ -751,6 +751,7 @@ def _catalog_settings(draw: Any) -> dict[str, Any]:
         k8s = {
             "k8s_token": draw(_TEXT),
             "k8s_insecure": draw(st.booleans()),
+            "k8s_endpoint_slices": draw(st.booleans()),
             "k8s_resync": draw(st.floats(min_value=0.001, max_value=9e6)),
         }
     eureka: dict[str, Any] = {}

@@ -21,7 +21,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
-RESOURCES = ("endpoints", "pods")
+RESOURCES = ("endpoints", "pods", "endpointslices")
+#: Path prefixes of the API groups the fake serves (core and discovery.k8s.io).
+GROUPS = (["api", "v1"], ["apis", "discovery.k8s.io", "v1"])
 
 
 class _Server(ThreadingHTTPServer):
@@ -142,10 +144,12 @@ class _KubernetesHandler(BaseHTTPRequestHandler):
         if fake.token and self.headers.get("Authorization") != f"Bearer {fake.token}":
             self._json(401, _status(401, "Unauthorized", "Unauthorized"))
             return
-        if len(segments) != 5 or segments[:3] != ["api", "v1", "namespaces"]:
+        group = next((g for g in GROUPS if segments[: len(g)] == g), None)
+        rest = segments[len(group) :] if group else []
+        if len(rest) != 3 or rest[0] != "namespaces":
             self._json(404, _status(404, "NotFound", "not found"))
             return
-        namespace, resource = segments[3], segments[4]
+        namespace, resource = rest[1], rest[2]
         if resource not in RESOURCES:
             self._json(404, _status(404, "NotFound", "not found"))
             return
@@ -163,10 +167,12 @@ class _KubernetesHandler(BaseHTTPRequestHandler):
                 if res == resource and ns == namespace
             ]
             version = str(fake.version)
-        kind = "EndpointsList" if resource == "endpoints" else "PodList"
+        kinds = {"endpoints": "EndpointsList", "pods": "PodList"}
         body = {
-            "kind": kind,
-            "apiVersion": "v1",
+            "kind": kinds.get(resource, "EndpointSliceList"),
+            "apiVersion": "discovery.k8s.io/v1"
+            if resource == "endpointslices"
+            else "v1",
             "metadata": {"resourceVersion": version},
             "items": items,
         }
@@ -352,3 +358,26 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
         if time.monotonic() >= deadline:
             raise AssertionError(f"not true within {timeout}s: {predicate}")
         time.sleep(0.02)
+
+
+def endpoint_slice(
+    name: str,
+    service: str,
+    endpoints: list[tuple[str, str | None, bool | None]],
+    ports: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """An EndpointSlice: ``endpoints`` are (ip, pod name or None, ready)."""
+    items = []
+    for ip, pod_name, ready in endpoints:
+        item: dict[str, Any] = {"addresses": [ip]}
+        if ready is not None:
+            item["conditions"] = {"ready": ready}
+        if pod_name is not None:
+            item["targetRef"] = {"kind": "Pod", "name": pod_name}
+        items.append(item)
+    return {
+        "metadata": {"name": name, "labels": {"kubernetes.io/service-name": service}},
+        "addressType": "IPv4",
+        "endpoints": items,
+        "ports": ports,
+    }

@@ -6,13 +6,22 @@ from typing import Any, cast
 
 import pytest
 from lightkube.resources.core_v1 import Endpoints, Pod
+from lightkube.resources.discovery_v1 import EndpointSlice
 
-from catalogs.kubernetes_mapping import kubernetes_namespace, service_instances
-from tests.catalogs.fakes import endpoints, pod
+from catalogs.kubernetes_mapping import (
+    kubernetes_namespace,
+    service_instances,
+    slice_instances,
+)
+from tests.catalogs.fakes import endpoint_slice, endpoints, pod
 
 
 def as_endpoints(tree: dict[str, Any]) -> Endpoints:
     return cast(Endpoints, Endpoints.from_dict(tree))
+
+
+def as_slice(tree: dict[str, Any]) -> EndpointSlice:
+    return cast(EndpointSlice, EndpointSlice.from_dict(tree))
 
 
 def as_pod(tree: dict[str, Any]) -> Pod:
@@ -64,3 +73,22 @@ def test_a_pod_without_annotations_has_null_metadata():
 )
 def test_registry_namespaces_map_to_kubernetes_names(namespace, expected):
     assert kubernetes_namespace(namespace) == expected
+
+
+def test_endpoint_slices_map_like_endpoints():
+    tree = endpoint_slice(
+        "web-1",
+        "web",
+        [("10.0.0.1", "p", True), ("10.0.0.2", None, None), ("10.0.0.3", None, False)],
+        [*PORTS[:1], {"name": "all", "protocol": "TCP"}],  # no port number: skipped
+    )
+    tree["endpoints"][1]["addresses"].append("10.0.0.9")
+    orphan = endpoint_slice("x", "web", [("10.0.0.4", None, True)], PORTS[:1])
+    del orphan["metadata"]["labels"]  # no service: ignored
+    slices = [as_slice(tree), as_slice(orphan)]
+    records = slice_instances(slices, {"p": as_pod(pod("p", "u", {"k": "v"}))})
+    assert [(r.id, r.endpoint.value, r.status, r.tags) for r in records] == [
+        ("u-80", "10.0.0.1:80", "UP", ("k=v",)),
+        ("10.0.0.2-80", "10.0.0.2:80", "", ()),
+        ("10.0.0.9-80", "10.0.0.9:80", "", ()),
+    ]

@@ -15,7 +15,13 @@ from catalogs.kubernetes import (
     KubernetesWatchers,
 )
 from registry.store.clock import SystemClock
-from tests.catalogs.fakes import FakeKubernetes, endpoints, pod, wait_for
+from tests.catalogs.fakes import (
+    FakeKubernetes,
+    endpoint_slice,
+    endpoints,
+    pod,
+    wait_for,
+)
 
 NS = "shop"
 HTTP_PORT = [{"name": "http", "port": 8080, "protocol": "TCP"}]
@@ -153,3 +159,32 @@ def test_namespaces_past_the_limit_get_no_source(fake, caplog):
     assert watchers.source_for("d", "d") is None
     assert len(watchers.sources()) == 2
     assert len([r for r in caplog.records if "namespaces watched" in r.message]) == 1
+
+
+def test_endpoint_slices_instead_of_endpoints(fake):
+    fake.put(
+        "endpointslices",
+        NS,
+        endpoint_slice("web-abc", "web", [("10.0.0.1", "web-1", True)], HTTP_PORT),
+    )
+    connection = KubernetesConnection(fake.url, "s3cret", endpoint_slices=True)
+    made = KubernetesSource(NS, NS, connection, SystemClock())
+    made.start()
+    try:
+        wait_for(lambda: ids(made) == {"uid-1-8080"})
+        fake.put(
+            "endpointslices",
+            NS,
+            endpoint_slice(
+                "web-def",
+                "web",
+                [("10.0.0.5", None, None), ("10.0.0.6", None, False)],
+                HTTP_PORT,
+            ),
+        )  # a second slice of the same service; 10.0.0.6 is not ready
+        wait_for(lambda: ids(made) == {"uid-1-8080", "10.0.0.5-8080"})
+        assert made.catalog.list_services() == ["web"]
+        assert fake.lists("endpointslices")
+        assert not fake.lists("endpoints")
+    finally:
+        made.stop(deadline=time.monotonic() + 0.3)
