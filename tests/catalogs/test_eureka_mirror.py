@@ -191,3 +191,19 @@ def test_the_service_keeps_state_and_reports_errors_while_all_are_down(eureka):
         assert not mirror.state.report()["synced"]
     finally:
         mirror.stop()
+
+
+def test_old_xstream_json_with_single_objects_is_read(eureka):
+    """Eureka 1.1.x wrote a lone application or instance as an object, not an array."""
+    eureka.documents["/apps"] = json.dumps(
+        {
+            "applications": {
+                "versions__delta": "1",
+                "apps__hashcode": "UP_1_",
+                "application": {"name": "ORDERS", "instance": instance("orders-1")},
+            }
+        }
+    )
+    mirror = mirror_of(eureka.base)
+    mirror.refresh()
+    assert ids(mirror) == [ORDERS_ID]
