@@ -214,6 +214,7 @@ class ResourceWatch:
 
     def _run(self) -> None:
         backoff = FIRST_BACKOFF_SECONDS
+        last_gone = -1e9
         while not self._stop.is_set():
             client = self._client = self.connection.client()
             try:
@@ -221,10 +222,11 @@ class ResourceWatch:
                 backoff = FIRST_BACKOFF_SECONDS
                 continue  # resync due: list again at once
             except ApiError as err:
-                if err.status.code == GONE:
+                self.version = None if err.status.code == GONE else self.version
+                if err.status.code == GONE and time.monotonic() - last_gone > 1:
                     logger.info("%s: resourceVersion gone, listing again", self.name)
-                    self.version = None
-                    continue
+                    last_gone = time.monotonic()
+                    continue  # at once, unless the fresh list's version is gone too
                 self._failed(f"HTTP {err.status.code}: {err.status.message}")
             except (httpx2.HTTPError, OSError, ValueError) as err:
                 self._failed(f"{type(err).__name__}: {err}")
