@@ -15,6 +15,7 @@ COPY pyproject.toml README.md constraints.txt manage.py ./
 COPY registry ./registry
 COPY registry_project ./registry_project
 COPY eureka_compat ./eureka_compat
+COPY catalogs ./catalogs
 RUN pip install -c constraints.txt --upgrade pip \
     && pip install -c constraints.txt . \
     && useradd --system --uid 10001 --no-create-home registry

@@ -235,6 +235,7 @@ def _validate(config: RegistryConfig, raw: Mapping[str, str]) -> None:
     if "jwt" in config.auth_mode and not config.jwt_secret:
         raise _error("jwt_secret", raw, "required when auth_mode includes jwt")
     _validate_store(config, raw)
+    _validate_catalogs(config, raw)
     if config.replication and config.store == "redis":
         raise _error("replication", raw, "cannot be combined with store=redis")
     if config.workers > 1 and config.store == "inmem":
@@ -262,6 +263,32 @@ def _validate_store(config: RegistryConfig, raw: Mapping[str, str]) -> None:
         raise _error("store_cluster", raw, "cannot be combined with store_sentinels")
     if config.store_sentinels and config.store_address:
         raise _error("store_address", raw, "not used with store_sentinels")
+
+
+#: Catalog settings and the setting each one needs.
+_CATALOG_ONLY: Final = {
+    "k8s_token": "k8s_url",
+    "k8s_ca_file": "k8s_url",
+    "k8s_insecure": "k8s_url",
+    "k8s_resync": "k8s_url",
+    "k8s_endpoint_slices": "k8s_url",
+    "eureka_ca_file": "eureka_url",
+    "eureka_insecure": "eureka_url",
+    "eureka_refresh": "eureka_url",
+}
+
+
+def _validate_catalogs(config: RegistryConfig, raw: Mapping[str, str]) -> None:
+    for name, needed in _CATALOG_ONLY.items():
+        given = getattr(config, name) != getattr(DEFAULTS, name)
+        if given and not getattr(config, needed):
+            raise _error(name, raw, f"only used with {needed}")
+    for source in ("k8s", "eureka"):
+        if getattr(config, f"{source}_insecure") and getattr(
+            config, f"{source}_ca_file"
+        ):
+            reason = f"cannot be combined with {source}_ca_file"
+            raise _error(f"{source}_insecure", raw, reason)
 
 
 def _reject_unsupported_yet(config: RegistryConfig, raw: Mapping[str, str]) -> None:

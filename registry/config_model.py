@@ -101,7 +101,14 @@ class RegistryConfig:
     namespace_capacity: int = -1
     k8s_url: str = ""
     k8s_token: str = ""
+    k8s_ca_file: str = ""
+    k8s_insecure: bool = False
+    k8s_resync: float = 60.0
+    k8s_endpoint_slices: bool = False
     eureka_url: tuple[str, ...] = ()
+    eureka_ca_file: str = ""
+    eureka_insecure: bool = False
+    eureka_refresh: float = 30.0
     fs_catalog: str = ""
     store: str = "inmem"
     store_address: str = ""

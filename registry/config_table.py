@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import re
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
@@ -87,6 +89,25 @@ def _url(text: str) -> str:
     return text
 
 
+def _ca_bundle(text: str) -> str:
+    """A PEM file of CA certificates that TLS verification can load."""
+    if not text:
+        return text
+    if not os.path.isfile(text):
+        raise ValueError("not a readable file")
+    try:
+        ssl.create_default_context(cafile=text)
+    except (OSError, ssl.SSLError) as err:
+        raise ValueError(f"not a PEM CA bundle ({err.strerror or err})") from None
+    return text
+
+
+def _directory(text: str) -> str:
+    if text and not os.path.isdir(text):
+        raise ValueError("not a directory")
+    return text
+
+
 def _host_port(text: str) -> str:
     host, colon, port = text.rpartition(":")
     if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
@@ -161,6 +182,16 @@ def _ttl(name: str, help: str) -> Setting[int]:
     )
 
 
+def _seconds(name: str, help: str) -> Setting[float]:
+    return Setting(
+        name,
+        "duration",
+        goflags.parse_positive_seconds,
+        goflags.format_seconds,
+        help,
+    )
+
+
 def _l(name: str, item: Callable[[str], str], help: str) -> Setting[tuple[str, ...]]:
     return Setting(name, "list", _listed(item), _format_list, help)
 
@@ -202,9 +233,18 @@ SETTINGS: Final[tuple[Setting[Any], ...]] = (
     ),
     _s("k8s_url", _url, "Kubernetes API URL; enables the Kubernetes catalog"),
     _s("k8s_token", _text, "bearer token for the Kubernetes API", secret=True),
+    _s("k8s_ca_file", _ca_bundle, "CA bundle (PEM) to verify the Kubernetes API"),
+    _b("k8s_insecure", "do not verify the Kubernetes API's TLS certificate"),
+    _seconds("k8s_resync", "how often the Kubernetes catalog lists everything again"),
+    _b("k8s_endpoint_slices", "watch EndpointSlices instead of Endpoints"),
     _l("eureka_url", _url, "Eureka server URLs; enable the Eureka catalog"),
+    _s("eureka_ca_file", _ca_bundle, "CA bundle (PEM) to verify Eureka servers"),
+    _b("eureka_insecure", "do not verify Eureka servers' TLS certificates"),
+    _seconds("eureka_refresh", "how often the Eureka catalog fetches the delta"),
     _s(
-        "fs_catalog", _text, "directory of <namespace>.json files; enables that catalog"
+        "fs_catalog",
+        _directory,
+        "directory of <namespace>.conf / .json files; enables that catalog",
     ),
     _s("store", _choice("inmem", "redis"), "inmem or redis"),
     _s(
@@ -251,10 +291,6 @@ UNSUPPORTED_YET: tuple[str, ...] = (
     "sync_timeout",
     "cluster_dir",
     "cluster_size",
-    "k8s_url",
-    "k8s_token",
-    "eureka_url",
-    "fs_catalog",
 )
 """Settings whose feature has not landed: any non-default value is a ConfigError.
 

@@ -6,9 +6,11 @@ import dataclasses
 import os
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import pytest
+import requests.certs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,6 +30,9 @@ from registry.config import (
     to_environ,
 )
 from registry.config_model import SETTING_NAMES
+
+#: A PEM CA bundle every machine has (requests ships one).
+CA_BUNDLE: str = requests.certs.where()  # type: ignore[attr-defined]  # not in the stubs
 
 GATE_OPEN = mock.patch.object(config, "UNSUPPORTED_YET", ())
 
@@ -404,6 +409,46 @@ def test_server_and_header_read_timeout():
         (["--k8s_url=ftp://k"], "k8s_url", "ftp://k", "not an http:// or https://"),
         (["--k8s_url=k8s.local"], "k8s_url", "k8s.local", "not an http://"),
         (["--eureka_url=http://"], "eureka_url", "http://", "not an http://"),
+        (["--fs_catalog=/no/such"], "fs_catalog", "/no/such", "not a directory"),
+        (
+            ["--k8s_url=http://k", "--k8s_ca_file=/no/ca"],
+            "k8s_ca_file",
+            "/no/ca",
+            "not a readable file",
+        ),
+        (
+            ["--eureka_url=http://e", "--eureka_ca_file=/"],
+            "eureka_ca_file",
+            "/",
+            "not a readable file",
+        ),
+        (
+            ["--eureka_url=http://e", f"--eureka_ca_file={__file__}"],
+            "eureka_ca_file",
+            __file__,
+            "not a PEM CA bundle",
+        ),
+        (["--k8s_token=t"], "k8s_token", "****", "only used with k8s_url"),
+        (["--k8s_resync=10s"], "k8s_resync", "10s", "only used with k8s_url"),
+        (["--k8s_url=http://k", "--k8s_resync=0s"], "k8s_resync", "0s", "positive"),
+        (["--eureka_insecure"], "eureka_insecure", "true", "only used with eureka_url"),
+        (["--eureka_refresh=1s"], "eureka_refresh", "1s", "only used with eureka_url"),
+        (
+            [
+                "--eureka_url=http://e",
+                "--eureka_insecure",
+                f"--eureka_ca_file={CA_BUNDLE}",
+            ],
+            "eureka_insecure",
+            "true",
+            "cannot be combined with eureka_ca_file",
+        ),
+        (
+            ["--k8s_url=http://k", "--k8s_insecure", f"--k8s_ca_file={CA_BUNDLE}"],
+            "k8s_insecure",
+            "true",
+            "cannot be combined with k8s_ca_file",
+        ),
         (["--sync_timeout=0"], "sync_timeout", "0", "positive"),
         (["--sync_timeout=-1s"], "sync_timeout", "-1s", "must not be negative"),
         (["--sync_timeout=5x"], "sync_timeout", "5x", "not a duration"),
@@ -477,10 +522,6 @@ def test_ttl_order_is_enforced(argv, setting, values):
     ("argv", "setting"),
     [
         (["--replication"], "replication"),
-        (["--k8s_url=https://k8s"], "k8s_url"),
-        (["--k8s_token=t"], "k8s_token"),
-        (["--eureka_url=http://e/eureka"], "eureka_url"),
-        (["--fs_catalog=/etc/a8"], "fs_catalog"),
         (["--cluster_dir=/var/a8"], "cluster_dir"),
         (["--cluster_size=3"], "cluster_size"),
         (["--replication_port=6200"], "replication_port"),
@@ -697,11 +738,35 @@ def valid_configs(draw: st.DrawFn, gate_open: bool) -> RegistryConfig:
         sync_timeout=draw(st.floats(min_value=0, max_value=9e9, exclude_min=True)),
         cluster_dir=draw(_NON_EMPTY),
         cluster_size=draw(st.integers(0, 1000)),
-        k8s_url=draw(st.one_of(st.just(""), _URL)),
-        k8s_token=draw(_TEXT),
-        eureka_url=tuple(draw(st.lists(_URL, max_size=3))),
-        fs_catalog=draw(_TEXT),
+        **_catalog_settings(draw),
     )
+
+
+def _catalog_settings(draw: Any) -> dict[str, Any]:
+    """Valid catalog settings: the others only come with their URL."""
+    k8s_url = draw(st.one_of(st.just(""), _URL))
+    eureka_url = tuple(draw(st.lists(_URL, max_size=3)))
+    k8s: dict[str, Any] = {}
+    if k8s_url:
+        k8s = {
+            "k8s_token": draw(_TEXT),
+            "k8s_insecure": draw(st.booleans()),
+            "k8s_endpoint_slices": draw(st.booleans()),
+            "k8s_resync": draw(st.floats(min_value=0.001, max_value=9e6)),
+        }
+    eureka: dict[str, Any] = {}
+    if eureka_url:
+        eureka = {
+            "eureka_insecure": draw(st.booleans()),
+            "eureka_refresh": draw(st.floats(min_value=0.001, max_value=9e6)),
+        }
+    return {
+        "k8s_url": k8s_url,
+        "eureka_url": eureka_url,
+        "fs_catalog": draw(st.sampled_from(["", str(Path(__file__).parent)])),
+        **k8s,
+        **eureka,
+    }
 
 
 @settings(database=None, deadline=None)

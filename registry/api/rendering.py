@@ -28,9 +28,17 @@ INSTANCE_FIELDS = (
 )
 ALWAYS_PROJECTED = frozenset({"id", "endpoint"})
 
+#: Go's zero ``time.Time`` as RFC 3339, shown for "no heartbeat" (spec §12.1).
+ZERO_TIME = "0001-01-01T00:00:00Z"
+
 
 def rfc3339_ns(timestamp_ns: int) -> str:
-    """RFC 3339 in UTC with nanoseconds, trailing zeros trimmed (Go's RFC3339Nano)."""
+    """RFC 3339 in UTC with nanoseconds, trailing zeros trimmed (Go's RFC3339Nano).
+
+    0 means "never" (catalog instances have no heartbeat): Go's zero time.
+    """
+    if timestamp_ns == 0:
+        return ZERO_TIME
     seconds, fraction = divmod(timestamp_ns, 1_000_000_000)
     text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
     if fraction:

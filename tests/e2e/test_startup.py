@@ -55,9 +55,10 @@ BAD_CONFIGURATIONS = [
     (["--nope", "1"], {}, "nope", "nope"),
     (["stray"], {}, "stray", "stray"),
     (["--replication"], {}, "replication", "replication"),
-    (["--k8s_url", "http://k8s:8080"], {}, "k8s_url", "http://k8s:8080"),
-    (["--eureka_url", "http://eureka/"], {}, "eureka_url", "http://eureka/"),
-    (["--fs_catalog", "/tmp"], {}, "fs_catalog", "/tmp"),
+    (["--k8s_url", "k8s:8080"], {}, "k8s_url", "k8s:8080"),
+    (["--k8s_token", "t0ken"], {}, "k8s_token", "****"),
+    (["--eureka_url", "ftp://eureka/"], {}, "eureka_url", "ftp://eureka/"),
+    (["--fs_catalog", "/no/such/dir"], {}, "fs_catalog", "/no/such/dir"),
     (["--store_address", "localhost:6379"], {}, "store_address", "localhost:6379"),
 ]
 

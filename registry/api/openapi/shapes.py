@@ -244,10 +244,33 @@ class StoreComponentSerializer(serializers.Serializer[Any]):
     properties = StorePropertiesSerializer()
 
 
+class CatalogComponentSerializer(serializers.Serializer[Any]):
+    healthy = serializers.BooleanField(
+        help_text="Always true: a source never makes `/uptime` fail."
+    )
+    properties = serializers.DictField(
+        help_text=(
+            "`url`, `urls` or `directory`, and each source's state: per namespace "
+            "under `namespaces` (Kubernetes, filesystem) or inline (Eureka). A "
+            "state is `synced` (bool), `instances`, `last_success`, `last_error`, "
+            "`last_error_time` (RFC 3339 or empty), `successes`, `errors`."
+        )
+    )
+
+
 class UptimeReportSerializer(serializers.Serializer[Any]):
     """Component name → health."""
 
     UPTIME = UptimeComponentSerializer(help_text="Always present and healthy.")
     STORE = StoreComponentSerializer(
         help_text="Always healthy in memory; on Redis, whether Redis answers."
+    )
+    CATALOG_KUBERNETES = CatalogComponentSerializer(
+        required=False, help_text="With `k8s_url`: each namespace's watch."
+    )
+    CATALOG_EUREKA = CatalogComponentSerializer(
+        required=False, help_text="With `eureka_url`: the mirror of namespace default."
+    )
+    CATALOG_FILESYSTEM = CatalogComponentSerializer(
+        required=False, help_text="With `fs_catalog`: each namespace's file."
     )
