@@ -19,7 +19,16 @@ BIN = Path(sys.executable).parent
     [
         ["ruff", "check", "."],
         ["ruff", "format", "--check", "."],
-        ["mypy", "registry", "registry_project", "manage.py", "tests", "bench"],
+        [
+            "mypy",
+            "registry",
+            "registry_project",
+            "manage.py",
+            "tests",
+            "bench",
+            "eureka_compat",
+            "metrics",
+        ],
     ],
     ids=["ruff-check", "ruff-format", "mypy-strict"],
 )
