@@ -19,6 +19,7 @@ PACKAGES = [
     "registry_project",
     "eureka_compat",
     "metrics",
+    "registry_client",
 ]
 RUNTIME_CODE = [*PACKAGES, "manage.py"]
 TEST_CODE = ["tests", "bench"]

@@ -28,6 +28,7 @@ BIN = Path(sys.executable).parent
             "bench",
             "eureka_compat",
             "metrics",
+            "registry_client",
         ],
     ],
     ids=["ruff-check", "ruff-format", "mypy-strict"],
