@@ -20,6 +20,7 @@ INSTALLED_APPS = [
     # Before the apps that wrap catalogs: its store wrapper is the innermost, so
     # it measures the backend's calls.
     "metrics",
+    "dashboard",
     "eureka_compat",
 ]
 # Single-purpose middleware, outermost first (registry.http.middleware says why

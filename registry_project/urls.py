@@ -27,6 +27,7 @@ urlpatterns = [
     path("uptime", UptimeView.as_view(), name="uptime"),
     # For Prometheus and people, not API clients: outside the OpenAPI document.
     path("metrics", metrics_view, name="metrics"),
+    path("dashboard/", include("dashboard.urls")),
     path("api/v1/", include(native.urls)),
     path("", include("eureka_compat.urls")),
     # The schema only changes with the code: build it once per process.

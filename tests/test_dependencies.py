@@ -19,6 +19,7 @@ PACKAGES = [
     "registry_project",
     "eureka_compat",
     "metrics",
+    "dashboard",
     "registry_client",
 ]
 RUNTIME_CODE = [*PACKAGES, "manage.py"]

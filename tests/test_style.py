@@ -28,6 +28,7 @@ BIN = Path(sys.executable).parent
             "bench",
             "eureka_compat",
             "metrics",
+            "dashboard",
             "registry_client",
         ],
     ],
