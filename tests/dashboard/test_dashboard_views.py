@@ -191,3 +191,27 @@ def test_unchanged_fragments_answer_304(runtime, clock):
 def test_fragments_are_not_cached_by_the_browser(runtime, path):
     response = Client().get(path)
     assert response["Cache-Control"] == "private, no-cache"
+
+
+def test_health_shows_every_plugins_components(clock):
+    """A plug-in's components (replication's CLUSTER, a catalog source...) appear
+    with their state and properties, without the dashboard knowing them."""
+    runtime = RegistryRuntime(RegistryConfig(), clock, plugins=[SeamPlugin()])
+    previous = install_runtime(runtime)
+    try:
+        html = Client().get("/dashboard/fragments/health").content.decode()
+        seam = re.search(
+            r'<li data-component="SEAM" class="(\w+)">(.*?)</li>', html, re.S
+        )
+        assert seam is not None, html
+        assert seam.group(1) == "bad"  # its service has not started
+        assert "unhealthy" in seam.group(2)
+        assert "<dt>events</dt>" in seam.group(2)
+        assert 'data-healthy="false"' in html
+        runtime.start()
+        html = Client().get("/dashboard/fragments/health").content.decode()
+        assert '<li data-component="SEAM" class="ok">' in html
+        assert 'data-healthy="true"' in html
+    finally:
+        runtime.stop()
+        install_runtime(previous)

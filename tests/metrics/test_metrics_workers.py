@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.support import free_port, run_registry_command, unique
+from tests.e2e.support import free_port, run_registry_command, unique, wait_until
 from tests.metrics.support import promtool_check, samples, value
 from tests.redis.support import Stack, store_flags
 
@@ -134,3 +134,33 @@ def test_unusable_metrics_dir_stops_start_up(tmp_path: Path):
     assert result.stderr.startswith("a8registry: invalid value")
     assert "metrics_dir (A8_METRICS_DIR / --metrics_dir)" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_in_memory_server_with_a_token(stack):
+    """The default process model (one worker, values in the process), the token,
+    and expiry through the real sweep."""
+    registry = stack.registry(
+        "--metrics", "--metrics_token", "scrape-me", "--min_ttl", "1s"
+    )
+    assert fresh("GET", registry.url("/metrics")).status_code == 401
+    body = {"service_name": unique(), "endpoint": {"type": "tcp", "value": "h:1"}}
+    assert (
+        fresh(
+            "POST", registry.url("/api/v1/instances"), json={**body, "ttl": 1}
+        ).status_code
+        == 201
+    )
+    token = {"Authorization": "Bearer scrape-me"}
+
+    def expired() -> bool:
+        text = fresh("GET", registry.url("/metrics"), headers=token).text
+        return value(text, "registry_expiries_total", namespace="default") == 1
+
+    assert wait_until(expired, timeout=5)
+    text = fresh("GET", registry.url("/metrics"), headers=token).text
+    assert value(text, "registry_registrations_total", namespace="default") == 1
+    # Removed within a sweep (200 ms) of its deadline, give or take a busy machine.
+    assert value(text, "registry_expiry_lateness_seconds_count") == 1
+    assert value(text, "registry_expiry_lateness_seconds_bucket", le="1.0") == 1
+    assert value(text, "registry_instances", namespace="default", status="UP") is None
+    promtool_check(text)
