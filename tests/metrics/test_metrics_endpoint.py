@@ -14,6 +14,7 @@ from django.test import Client
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
 from metrics.catalog import MeasuredCatalog
+from metrics.instruments import instruments_of
 from metrics.middleware import RequestMetricsMiddleware, route_template
 from metrics.plugin import MetricsPlugin
 from metrics.views import CONTENT_TYPE
@@ -231,3 +232,47 @@ def test_plugins_health_and_figures_appear(make_runtime, clock):
     assert value(text, "registry_component_healthy", component="REPLICATION") == 0
     assert value(text, "registry_replication_lag_seconds", peer="10.0.0.9:6100") == 0.25
     promtool_check(text)
+
+
+def test_store_figures_are_recounted_only_when_the_namespace_changed(
+    make_runtime, clock
+):
+    runtime = make_runtime(metrics=True)
+    client = Client()
+
+    def listings() -> float:
+        """How many listings the store has served so far."""
+        count = instruments_of(runtime).registry.get_sample_value(
+            "registry_store_operation_duration_seconds_count",
+            {"operation": "list_instances"},
+        )
+        assert count is not None
+        return count
+
+    created = orjson.loads(register(client, instance("web", "h:1", ttl=10)).content)
+    first = scrape(client)
+    listed = listings()
+    assert value(first, "registry_instances", namespace="default", status="UP") == 1
+    # Heartbeats change no count: the next scrape reads one revision, no listing.
+    client.put(f"/api/v1/instances/{created['id']}/heartbeat")
+    second = scrape(client)
+    assert listings() == listed
+    assert value(second, "registry_instances", namespace="default", status="UP") == 1
+    # A registration, a status change and an expiry each show at the next scrape.
+    register(client, instance("db", "h:2", status="STARTING", ttl=10))
+    third = scrape(client)
+    assert listings() == listed + 1
+    assert (
+        value(third, "registry_instances", namespace="default", status="STARTING") == 1
+    )
+    assert value(third, "registry_services", namespace="default") == 2
+    register(client, instance("db", "h:2", status="UP", ttl=10))
+    assert (
+        value(scrape(client), "registry_instances", namespace="default", status="UP")
+        == 2
+    )
+    clock.advance(11)
+    assert runtime.expire() == 2
+    last = scrape(client)
+    assert value(last, "registry_instances", namespace="default", status="UP") is None
+    assert value(last, "registry_services", namespace="default") == 0
