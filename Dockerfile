@@ -15,6 +15,9 @@ COPY pyproject.toml README.md constraints.txt manage.py ./
 COPY registry ./registry
 COPY registry_project ./registry_project
 COPY eureka_compat ./eureka_compat
+COPY metrics ./metrics
+COPY dashboard ./dashboard
+COPY registry_client ./registry_client
 RUN pip install -c constraints.txt --upgrade pip \
     && pip install -c constraints.txt . \
     && useradd --system --uid 10001 --no-create-home registry
