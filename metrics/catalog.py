@@ -74,6 +74,7 @@ class MeasuredCatalog(ForwardingCatalog):
         super().__init__(inner)
         self._clock = clock
         self._timed = {name: _Timed(instruments, name) for name in OPERATIONS}
+        self._renew_timed = self._timed["renew"]
         self._registered = instruments.registrations.labels(namespace)
         self._deregistered = instruments.deregistrations.labels(namespace)
         self._renewed = instruments.renewals.labels(namespace)
@@ -95,7 +96,16 @@ class MeasuredCatalog(ForwardingCatalog):
         return gone
 
     def renew(self, instance_id: str, guard: RenewGuard | None = None) -> None:
-        self._timed["renew"].call(lambda: self.inner.renew(instance_id, guard))
+        # The hottest write: timed here rather than through a closure.
+        timed = self._renew_timed
+        started = time.perf_counter()
+        try:
+            self.inner.renew(instance_id, guard)
+        except StoreUnavailableError:
+            timed.errors.inc()
+            raise
+        finally:
+            timed.observe(time.perf_counter() - started)
         self._renewed.inc()
 
     def update(self, instance_id: str, change: UpdateFunction) -> ServiceInstance:
