@@ -21,6 +21,7 @@ from metrics.views import CONTENT_TYPE
 from registry.plugins import HealthComponent, RegistryPlugin
 from tests.api.helpers import instance, register
 from tests.metrics.support import promtool_check, samples, value
+from tests.support.schema import served_schema
 
 HEARTBEAT_ROUTE = "/api/v1/instances/{instance_id}/heartbeat"
 
@@ -276,3 +277,11 @@ def test_store_figures_are_recounted_only_when_the_namespace_changed(
     last = scrape(client)
     assert value(last, "registry_instances", namespace="default", status="UP") is None
     assert value(last, "registry_services", namespace="default") == 0
+
+
+def test_operator_surfaces_stay_out_of_the_api_schema():
+    """/metrics (for Prometheus) and /dashboard/ (for people) are not API routes:
+    the OpenAPI document, and the fuzzing driven by it, leave them out."""
+    paths = set(served_schema()["paths"])
+    assert paths
+    assert not {path for path in paths if path.startswith(("/metrics", "/dashboard"))}
