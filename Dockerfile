@@ -16,6 +16,9 @@ COPY registry ./registry
 COPY registry_project ./registry_project
 COPY eureka_compat ./eureka_compat
 COPY catalogs ./catalogs
+COPY metrics ./metrics
+COPY dashboard ./dashboard
+COPY registry_client ./registry_client
 RUN pip install -c constraints.txt --upgrade pip \
     && pip install -c constraints.txt . \
     && useradd --system --uid 10001 --no-create-home registry

@@ -121,6 +121,10 @@ class RegistryConfig:
     workers: int = 0
     threads: int = 2
     header_read_timeout: float = 30.0
+    metrics: bool = False
+    metrics_token: str = ""
+    metrics_dir: str = ""
+    dashboard: bool = True
 
     def worker_processes(self) -> int:
         """Server worker processes: ``workers``, or by store when 0 (auto).

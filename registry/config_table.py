@@ -281,6 +281,19 @@ SETTINGS: Final[tuple[Setting[Any], ...]] = (
         goflags.format_seconds,
         "longest wait for a request head, idle keep-alive included (granian)",
     ),
+    _b("metrics", "serve Prometheus metrics at /metrics"),
+    _s(
+        "metrics_token",
+        _text,
+        "bearer token /metrics requires (empty: none)",
+        secret=True,
+    ),
+    _s(
+        "metrics_dir",
+        _text,
+        "directory of the workers' metric files (empty: a new temporary one)",
+    ),
+    _b("dashboard", "serve the web dashboard at /dashboard/"),
 )
 
 BY_NAME: Final = {setting.name: setting for setting in SETTINGS}

@@ -17,14 +17,17 @@ order, and asks it for:
 * :meth:`RegistryPlugin.services`: background services the runtime starts once per
   worker process, after the server forks, and stops on shutdown;
 * :meth:`RegistryPlugin.health`: components ``/uptime`` reports beside ``UPTIME``
-  and ``STORE`` (spec §8.1), each ``(healthy, properties)``.
+  and ``STORE`` (spec §8.1), each ``(healthy, properties)``; ``/metrics`` shows
+  each as a 0/1 gauge too;
+* :meth:`RegistryPlugin.metrics`: the app's own figures for ``/metrics``, collected
+  at scrape time (when metrics are on).
 
 Nothing is global: the plug-ins and what they make belong to one runtime.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.apps import apps
@@ -34,6 +37,8 @@ from registry.store.base import Catalog
 from registry.store.rules import RegistrationRule
 
 if TYPE_CHECKING:
+    from prometheus_client.metrics_core import Metric
+
     from registry.runtime import RegistryRuntime
 
 
@@ -79,6 +84,15 @@ class RegistryPlugin:
         services keep, never by calling out to another system.
         """
         return {}
+
+    def metrics(self, runtime: RegistryRuntime) -> Iterable[Metric]:
+        """Metric families for ``/metrics``, made at each scrape (only when metrics
+        are on): ``prometheus_client.core.GaugeMetricFamily`` and the like, named
+        ``registry_<app>_...``, labelled by low-cardinality values only (a peer, a
+        source; never an instance id). Like :meth:`health`, answer from state the
+        plug-in's services keep. See ``docs/metrics.md``.
+        """
+        return ()
 
 
 def installed_plugins() -> list[RegistryPlugin]:

@@ -12,7 +12,9 @@ from it (``multiprocessing``'s start method, ``fork`` on Linux) and serves reque
   runtime reads and parses requests, so a connection that has not sent a whole
   request head holds no Python thread;
 - the registry's background services start in each worker once the application is
-  loaded, and stop when the worker stops (:func:`spawn_registry_worker`).
+  loaded, and stop when the worker stops (:func:`spawn_registry_worker`);
+- with metrics on and several workers, the main process prepares the workers'
+  metric files before forking them (:mod:`metrics.multiprocess`).
 
 granian's own log lines go through the registry's logging (``log_format``); its
 access log is off, the registry's middleware writes one.
@@ -20,6 +22,7 @@ access log is off, the registry's middleware writes one.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
@@ -72,13 +75,20 @@ def serve(config: RegistryConfig) -> None:
 
     Exits with status 1 (``SystemExit``) if a worker dies on its own.
     """
+    from metrics.multiprocess import prepare_directory, remove_directory
+
     server = build_server(config)
     # granian configured its loggers (propagating, no handlers): now ours.
     configure_logging(config.log_level, config.log_format)
     log_config = (config.log_level, config.log_format)
-    server.serve(
-        spawn_target=partial(spawn_registry_worker, log_config),
-    )
+    # Several workers: their metric files, named for them before they fork.
+    metrics_dir = prepare_directory(config, os.environ)
+    try:
+        server.serve(
+            spawn_target=partial(spawn_registry_worker, log_config),
+        )
+    finally:
+        remove_directory(metrics_dir)
 
 
 def granian_log_config() -> dict[str, Any]:
@@ -141,6 +151,8 @@ class _WorkerServices:
 
     def stop(self) -> None:
         if self._runtime is not None:
+            from metrics.multiprocess import worker_exited
             from registry.worker import stop_services
 
             stop_services(self._runtime)
+            worker_exited(os.getpid())

@@ -22,18 +22,21 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
+from metrics.multiprocess import prepare_directory, remove_directory, worker_exited
 from registry.config import ConfigError, config_from_environ, environ_with_env_file
 from registry.logging_setup import configure_logging
 
 try:
     _environ = environ_with_env_file(os.environ)
     _config = config_from_environ(_environ)
+    # The workers build their runtime from os.environ (registry.runtime): hand them
+    # the .env file's variables too. This file runs in the master, before any fork.
+    os.environ.update(_environ)
+    # Several workers: their metric files, named for them before they fork.
+    _metrics_dir = prepare_directory(_config, os.environ)
 except ConfigError as _err:
     print(f"a8registry: {_err}", file=sys.stderr)
     sys.exit(2)
-# The workers build their runtime from os.environ (registry.runtime): hand them the
-# .env file's variables too. This file runs in the master, before any fork.
-os.environ.update(_environ)
 
 _host = f"[{_config.api_host}]" if ":" in _config.api_host else _config.api_host
 bind = [f"{_host}:{_config.api_port}"]
@@ -79,3 +82,13 @@ def worker_exit(server: Any, worker: Any) -> None:
     from registry.worker import stop_services
 
     stop_services()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """In the master, when a worker has exited: its metric bookkeeping."""
+    worker_exited(worker.pid)
+
+
+def on_exit(server: Any) -> None:
+    """The master is stopping: remove the metric files' directory if it made it."""
+    remove_directory(_metrics_dir)

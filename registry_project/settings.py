@@ -17,12 +17,18 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "registry",
+    # Before the apps that wrap catalogs: its store wrapper is the innermost, so
+    # it measures the backend's calls.
+    "metrics",
+    "dashboard",
     "eureka_compat",
     "catalogs",
 ]
 # Single-purpose middleware, outermost first (registry.http.middleware says why
 # this order).
 MIDDLEWARE = [
+    # Only in the chain when the metrics setting is on (it removes itself).
+    "metrics.middleware.RequestMetricsMiddleware",
     "registry.http.middleware.AccessLogMiddleware",
     "registry.http.middleware.RequestIdMiddleware",
     "registry.http.middleware.GzipMiddleware",

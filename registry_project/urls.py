@@ -1,4 +1,5 @@
-"""Routes: health, the native API, the OpenAPI schema and its browser UI."""
+"""Routes: health, metrics, the dashboard, the native API, the OpenAPI schema and
+its browser UI."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from metrics.views import metrics_view
 from registry.api.native import InstanceViewSet, ServiceViewSet
 from registry.health import RootView, UptimeView
 
@@ -23,6 +25,9 @@ _SIDECAR_STATIC = Path(drf_spectacular_sidecar.__file__).parent / "static"
 urlpatterns = [
     path("", RootView.as_view(), name="root"),
     path("uptime", UptimeView.as_view(), name="uptime"),
+    # For Prometheus and people, not API clients: outside the OpenAPI document.
+    path("metrics", metrics_view, name="metrics"),
+    path("dashboard/", include("dashboard.urls")),
     path("api/v1/", include(native.urls)),
     path("", include("eureka_compat.urls")),
     # The schema only changes with the code: build it once per process.

@@ -13,13 +13,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNTIME_CODE = [
+#: The project's own packages (pyproject.toml's packages.find).
+PACKAGES = [
     "registry",
     "registry_project",
     "eureka_compat",
     "catalogs",
-    "manage.py",
+    "metrics",
+    "dashboard",
+    "registry_client",
 ]
+RUNTIME_CODE = [*PACKAGES, "manage.py"]
 TEST_CODE = ["tests", "bench"]
 #: Declared packages used as a command, plugin or type stubs rather than imported.
 TOOLS = {
@@ -58,14 +62,7 @@ def python_files(paths: list[str]) -> list[Path]:
 def imported_distributions(paths: list[str]) -> set[frozenset[str]]:
     """For every third-party module imported under ``paths``, its distributions."""
     files = python_files(paths)
-    local = {
-        "registry",
-        "registry_project",
-        "eureka_compat",
-        "catalogs",
-        "tests",
-        "bench",
-    }
+    local = {*PACKAGES, "tests", "bench"}
     local |= {file.stem for file in files}  # bench's scripts import their siblings
     modules = set()
     for file in files:

@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from registry_client import RegistryClient
 from tests.e2e.support import (
     assert_empty,
     assert_error,
@@ -252,3 +253,17 @@ def test_reregistration_with_a_shorter_ttl_takes_effect(short_ttl_server, http):
         lambda: not exists(http, server, instance_id),
         changed + TTL + GRACE - time.monotonic(),
     )
+
+
+def test_the_python_client_keeps_an_instance_alive_and_removes_it(short_ttl_server):
+    """What a service does with ``registry_client``: register, live on its
+    heartbeats well past the TTL, deregister when it stops."""
+    service = unique()
+    with RegistryClient(short_ttl_server.url(""), cache_max_age=0) as client:
+        registration = client.register(service, "10.9.0.1:80", ttl=TTL)
+        time.sleep(2.5 * TTL)
+        assert [i.id for i in client.instances(service)] == [registration.id]
+        assert registration.reregistrations == 0
+        assert client.pick(service).endpoint == "10.9.0.1:80"
+    fresh = RegistryClient(short_ttl_server.url(""), cache_max_age=0)
+    assert fresh.instances(service, status=None) == []

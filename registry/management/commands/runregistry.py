@@ -62,7 +62,11 @@ class Command(BaseCommand):
         os.environ.update(environ)  # the forked workers' runtime reads os.environ
         from registry_project.granian_server import serve
 
-        serve(config)
+        try:
+            serve(config)
+        except ConfigError as err:  # found while preparing (metrics_dir)
+            print(f"a8registry: {err}", file=sys.stderr)
+            sys.exit(2)
         sys.exit(0)
 
     def handle(self, *args: Any, **options: Any) -> None:  # pragma: no cover
