@@ -18,6 +18,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "registry",
     "eureka_compat",
+    "replication",
 ]
 # Single-purpose middleware, outermost first (registry.http.middleware says why
 # this order).

@@ -476,15 +476,10 @@ def test_ttl_order_is_enforced(argv, setting, values):
 @pytest.mark.parametrize(
     ("argv", "setting"),
     [
-        (["--replication"], "replication"),
         (["--k8s_url=https://k8s"], "k8s_url"),
         (["--k8s_token=t"], "k8s_token"),
         (["--eureka_url=http://e/eureka"], "eureka_url"),
         (["--fs_catalog=/etc/a8"], "fs_catalog"),
-        (["--cluster_dir=/var/a8"], "cluster_dir"),
-        (["--cluster_size=3"], "cluster_size"),
-        (["--replication_port=6200"], "replication_port"),
-        (["--sync_timeout=10s"], "sync_timeout"),
     ],
 )
 def test_unsupported_yet_settings_are_rejected(argv, setting):
@@ -507,6 +502,34 @@ def test_unsupported_yet_settings_are_rejected(argv, setting):
 )
 def test_unsupported_yet_settings_at_their_default_are_fine(argv):
     assert parse_config(argv, {}) == RegistryConfig()
+
+
+def test_replication_settings_are_supported(tmp_path):
+    argv = [
+        "--replication",
+        "--replication_port=6200",
+        "--replication_host=[::1]",
+        f"--cluster_dir={tmp_path}",
+        "--cluster_size=3",
+        "--sync_timeout=10s",
+    ]
+    parsed = parse_config(argv, {})
+    assert (parsed.replication, parsed.replication_port) == (True, 6200)
+    assert (parsed.replication_host, parsed.cluster_dir) == ("::1", str(tmp_path))
+    assert (parsed.cluster_size, parsed.sync_timeout) == (3, 10.0)
+
+
+def test_replication_host_must_be_an_ip_address():
+    err = error_for(["--replication_host=node-1.example"])
+    assert (err.setting, err.reason) == ("replication_host", "not an IP address")
+
+
+def test_cluster_dir_that_is_a_file_is_rejected_with_replication(tmp_path):
+    afile = tmp_path / "file"
+    afile.write_text("x")
+    err = error_for(["--replication", f"--cluster_dir={afile}"])
+    assert (err.setting, err.reason) == ("cluster_dir", "exists and is not a directory")
+    assert parse_config([f"--cluster_dir={afile}"], {}).cluster_dir == str(afile)
 
 
 def test_secret_values_are_masked_in_errors():
@@ -694,6 +717,7 @@ def valid_configs(draw: st.DrawFn, gate_open: bool) -> RegistryConfig:
         workers=draw(st.integers(0, 64)) if redis else draw(st.integers(0, 1)),
         replication=store == "inmem" and draw(st.booleans()),
         replication_port=draw(st.integers(1, 65535)),
+        replication_host=draw(st.sampled_from(["", "127.0.0.1", "10.1.2.3", "::1"])),
         sync_timeout=draw(st.floats(min_value=0, max_value=9e9, exclude_min=True)),
         cluster_dir=draw(_NON_EMPTY),
         cluster_size=draw(st.integers(0, 1000)),

@@ -1,0 +1,125 @@
+"""Received replication messages applied to the local store (spec §10.4).
+
+Messages go to the catalog *below* the replicating wrapper of their namespace
+(created on demand), so they are never published again, and through the store's
+own verbs and rules, so journals, revisions, ETags and caches move on every node
+as on the origin:
+
+* REGISTER: :meth:`~registry.store.base.CatalogWriter.restore` with the origin's
+  id and registration time, the TTL clamped with this node's settings;
+* DEREGISTER: removed (unknown ids are fine: already gone here);
+* RENEW: renewed; an unknown id asks the origin for it (READREPAIR, sent as a
+  REPAIR event on the stream the origin reads from this node);
+* SETSTATUS (from the original's nodes): status set, renewed;
+* READREPAIR: the instance, if held here, sent back whole (REGISTER as REPAIR).
+
+A message that cannot be parsed or applied is logged and counted, and the
+stream goes on: one bad message never stops the others.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+
+from registry.store.base import Catalog
+from registry.store.errors import InstanceNotFoundError, StoreError
+from replication.state import ReplicationState
+from replication.wire import (
+    Message,
+    RepType,
+    WireError,
+    event_data,
+    instance_json,
+    parse_instance,
+    parse_status_payload,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Namespace -> the catalog received writes go to (below the wrapper).
+Targets = Callable[[str], Catalog]
+#: ``(member, event data)``: queue a REPAIR event for one peer.
+SendRepair = Callable[[str, bytes], bool]
+
+
+class Applier:
+    """Applies the messages of every peer stream of one node."""
+
+    def __init__(
+        self,
+        targets: Targets,
+        ttl_clamp: Callable[[int], int],
+        send_repair: SendRepair,
+        state: ReplicationState,
+    ) -> None:
+        self._targets = targets
+        self._ttl_clamp = ttl_clamp
+        self._send_repair = send_repair
+        self._state = state
+
+    def apply(self, message: Message, origin: str) -> bool:
+        """Apply ``message`` from ``origin``; ``False`` (logged, counted) if bad."""
+        try:
+            self._apply(message, origin)
+        except (WireError, StoreError, UnicodeDecodeError) as err:
+            self._state.rejected += 1
+            logger.warning(
+                "replicated %s from %s in namespace %r rejected: %s",
+                message.kind.name,
+                origin,
+                message.namespace,
+                err,
+            )
+            return False
+        return True
+
+    def _apply(self, message: Message, origin: str) -> None:
+        catalog = self._targets(message.namespace)
+        kind = message.kind
+        if kind is RepType.REGISTER:
+            replicated = parse_instance(message.payload)
+            registration = replicated.registration
+            clamped = dataclasses.replace(
+                registration, ttl=self._ttl_clamp(registration.ttl)
+            )
+            catalog.restore(clamped, replicated.registration_ns)
+        elif kind is RepType.DEREGISTER:
+            self._quietly(catalog.deregister, message.payload.decode())
+        elif kind is RepType.RENEW:
+            instance_id = message.payload.decode()
+            try:
+                catalog.renew(instance_id)
+            except InstanceNotFoundError:
+                self._ask_for(message.namespace, instance_id, origin)
+        elif kind is RepType.SETSTATUS:
+            instance_id, status = parse_status_payload(message.payload)
+            try:
+                catalog.set_status(instance_id, status)
+            except InstanceNotFoundError:
+                self._ask_for(message.namespace, instance_id, origin)
+        elif kind is RepType.READREPAIR:
+            self._answer(catalog, message.namespace, message.payload.decode(), origin)
+
+    def _ask_for(self, namespace: str, instance_id: str, origin: str) -> None:
+        """Read-repair: ask ``origin`` for an instance we do not hold."""
+        request = Message(namespace, RepType.READREPAIR, instance_id.encode())
+        self._send_repair(origin, event_data(request))
+
+    def _answer(
+        self, catalog: Catalog, namespace: str, instance_id: str, origin: str
+    ) -> None:
+        try:
+            record = catalog.get_instance(instance_id)
+        except InstanceNotFoundError:
+            return
+        reply = Message(namespace, RepType.REGISTER, instance_json(record))
+        self._send_repair(origin, event_data(reply))
+
+    @staticmethod
+    def _quietly(deregister: Callable[[str], object], instance_id: str) -> None:
+        try:
+            deregister(instance_id)
+        except InstanceNotFoundError:
+            logger.debug("replicated deregistration of unknown %s", instance_id)
