@@ -157,10 +157,12 @@ class MembershipDirectory:
         except OSError as err:
             logger.warning("cannot list the cluster directory %s: %s", self.path, err)
             return result
+        present: set[str] = set()
         for name in names:
             member = self._read(name, now)
             if member is None:
                 continue
+            present.add(name)
             if now - member.timestamp_ns <= MEMBER_TTL * _NS:
                 result.alive[name] = member
                 if name not in self._known:
@@ -168,7 +170,7 @@ class MembershipDirectory:
                 self._known[name] = member
             else:
                 self._forget_stale(name, result)
-        for name in [name for name in self._known if name not in names]:
+        for name in [name for name in self._known if name not in present]:
             del self._known[name]
             result.left.append(name)
         result.self_lost = self.joined and self.self_id not in result.alive

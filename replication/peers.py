@@ -133,9 +133,7 @@ class PeerStream:
                 connection.sock.settimeout(None)  # it sends nothing while idle
             self._sync_original()
         else:
-            epoch = stream.partition(";")[0].strip()
-            if epoch != self._epoch:
-                self._epoch, self._last_id = epoch, None
+            self._epoch, self._last_id = _stream_position(stream)
         self._state.peer_up(self.peer.id)
         self._consume(response, "REP")
 
@@ -198,6 +196,13 @@ class PeerStream:
         connection, self._connection = self._connection, None
         if connection is not None:
             connection.close()
+
+
+def _stream_position(header: str) -> tuple[str, int | None]:
+    """``(epoch, id the stream goes on after)`` of our ``X-A8-Stream`` answer."""
+    parts = [part.strip() for part in header.split(";")]
+    cursor = parts[2] if len(parts) > 2 else ""
+    return parts[0], int(cursor) if cursor.isdigit() else None
 
 
 def _inflater(response: http.client.HTTPResponse) -> zlib._Decompress | None:

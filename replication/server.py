@@ -7,7 +7,8 @@ answer Server-Sent Events, chunked, gzip-compressed when the request's
 Member-ID`` and our own id ``400 Wrong Member-ID``, as the original answers.
 
 Beyond the original, a reader that sends ``X-A8-Stream: <epoch>`` (ours) gets
-``X-A8-Stream: <epoch>; <mode>`` back and its stream begins with the events it
+``X-A8-Stream: <epoch>; <mode>; <id>`` back (the stream goes on after event
+``<id>``) and its stream begins with the events it
 missed (``replay``) or with a snapshot of every instance as REPAIR events ended
 by a ``SYNCED`` event (``snapshot``); see :mod:`replication.hub`. An idle stream
 carries a ``:`` comment every :data:`KEEPALIVE_INTERVAL` so both ends notice a
@@ -147,7 +148,8 @@ class _Handler(BaseHTTPRequestHandler):
         last_id = _event_id(self.headers.get("Last-Event-ID", ""))
         subscription, mode = node.hub.subscribe(member, last_id, epoch)
         logger.info("replication stream to %s opened (%s)", member, mode)
-        extra = {} if epoch is None else {STREAM_HEADER: f"{node.hub.epoch}; {mode}"}
+        stream = f"{node.hub.epoch}; {mode}; {subscription.cursor}"
+        extra = {} if epoch is None else {STREAM_HEADER: stream}
         try:
             writer = self._start_stream(extra)
             if mode == "snapshot":
