@@ -12,7 +12,9 @@ ring, plus a small queue of ``REPAIR`` events addressed to it alone.
   is disconnected and its missed events counted as dropped; it reconnects and
   gets a snapshot instead.
 * A peer that reconnects with ``Last-Event-ID`` of this ring's epoch (our
-  ``X-A8-Stream`` header) gets the events it missed again (replayed).
+  ``X-A8-Stream`` header) gets the events it missed again (replayed); a member
+  that reads this ring for the first time gets all of it (writes we took before
+  it connected); a joining node gets a snapshot of the whole state.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ REPAIR_QUEUE_LIMIT: Final = 4_096
 BATCH: Final = 1_024
 
 Mode = Literal["live", "replay", "snapshot"]
+#: The epoch a joining node asks with: it holds nothing yet.
+SNAPSHOT: Final = "snapshot"
 
 
 @dataclass(eq=False)
@@ -83,25 +87,25 @@ class Hub:
         """Start (or restart) ``member``'s stream and say how it begins.
 
         ``epoch`` is ``None`` for a reader of the original's protocol: live events
-        only, as the original does. Ours get the events after ``last_id`` when this
-        ring still holds them (replay), else a snapshot first. A previous
-        subscription of the same member is closed (the newer connection wins).
+        only, as the original does. :data:`SNAPSHOT` is a joining node's: the whole
+        state first. Any other is a member's that holds state: it gets the events
+        after ``last_id`` of this epoch, or every event of this epoch when it has
+        not read it yet (it may have missed writes we took before it connected),
+        while the ring still holds them (replay); else a snapshot first. A
+        previous subscription of the same member is closed (the newer wins).
         """
         with self._cond:
             previous = self._subscriptions.get(member)
             if previous is not None:
                 previous.closed = True
             head = self._head
+            start = last_id if epoch == self.epoch and last_id is not None else 0
             mode: Mode
             if epoch is None:
                 cursor, mode = head, "live"
-            elif (
-                epoch == self.epoch
-                and last_id is not None
-                and head - self._size <= last_id <= head
-            ):
-                cursor, mode = last_id, "replay"
-                self._state.replayed += head - last_id
+            elif epoch != SNAPSHOT and head - self._size <= start <= head:
+                cursor, mode = start, "replay"
+                self._state.replayed += head - start
             else:
                 cursor, mode = head, "snapshot"
             subscription = Subscription(member, cursor)

@@ -198,7 +198,12 @@ class ReplicationNode:
                 continue
             logger.info("cluster member %s joined", member.id)
             stream = PeerStream(
-                member, self_id, self.applier, self.state, self._on_synced
+                member,
+                self_id,
+                self.applier,
+                self.state,
+                self._on_synced,
+                snapshot_first=not self.directory.joined,
             )
             self._peers[member.id] = stream
             self.state.peer(member.id)

@@ -6,7 +6,8 @@ after :data:`FIRST_RETRY` seconds, doubling up to :data:`MAX_RETRY` (the origina
 3 s doubling without bound), and asks for what it missed:
 
 * a peer of ours (it answers ``X-A8-Stream``) replays the events after our
-  ``Last-Event-ID`` from its ring, or sends a snapshot ended by ``SYNCED``;
+  ``Last-Event-ID`` from its ring (all of them the first time we read it), or
+  sends a snapshot ended by ``SYNCED`` (always, to a joining node);
 * a peer of the original's protocol ignores ``Last-Event-ID``: we read its
   ``GET /v1/sync`` once connected and before its live events, so nothing it
   holds is missed.
@@ -27,6 +28,7 @@ from collections.abc import Callable
 from typing import Final
 
 from replication.applier import Applier
+from replication.hub import SNAPSHOT
 from replication.members import Member
 from replication.server import STREAM_HEADER
 from replication.state import ReplicationState
@@ -54,13 +56,15 @@ class PeerStream:
         applier: Applier,
         state: ReplicationState,
         on_synced: Callable[[str], None],
+        snapshot_first: bool = False,
     ) -> None:
+        """``snapshot_first``: this node is joining and holds nothing yet."""
         self.peer = peer
         self._self_id = self_id
         self._applier = applier
         self._state = state
         self._on_synced = on_synced
-        self._epoch = "new"
+        self._epoch = SNAPSHOT if snapshot_first else "none"
         self._last_id: int | None = None
         self._stop = threading.Event()
         self._connection: http.client.HTTPConnection | None = None

@@ -1,0 +1,340 @@
+"""A real cluster: ``runregistry`` processes on loopback sharing one cluster directory.
+
+Three nodes live for the module; the scenarios that start, kill or freeze a node
+use one more of their own. Every process is stopped by its pid (SIGKILL and
+SIGSTOP go to the node's own worker and main process only).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.e2e.support import (
+    RegistryServer,
+    bearer,
+    client_session,
+    free_port,
+    instance_body,
+    unique,
+)
+from tests.eureka.helpers import eureka_instance
+
+pytestmark = pytest.mark.e2e
+
+JSON = {"Accept": "application/json"}
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
+    """Poll until ``predicate()`` is truthy; return it (fail after ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
+class Cluster:
+    """Nodes sharing ``cluster_dir``; each with its own API and replication port."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.cluster_dir = root / "cluster"
+        self.nodes: list[RegistryServer] = []
+        self._started = 0
+
+    def start(
+        self, replication_port: int | None = None, **extra: str
+    ) -> RegistryServer:
+        port = replication_port or free_port()
+        self._started += 1
+        log_dir = self.root / f"node-{self._started}"
+        log_dir.mkdir()
+        flags = [
+            "--replication",
+            "--replication_host=127.0.0.1",
+            f"--replication_port={port}",
+            f"--cluster_dir={self.cluster_dir}",
+            "--cluster_size=3",
+            "--auth_mode=trusted",
+            "--min_ttl=1s",
+            "--default_ttl=30s",
+            *(f"--{name}={value}" for name, value in extra.items()),
+        ]
+        node = RegistryServer(log_dir / "registry.log", flags)
+        node.replication_port = port  # type: ignore[attr-defined]
+        self.nodes.append(node)
+        started = time.monotonic()
+        node.start()
+        node.startup_seconds = time.monotonic() - started  # type: ignore[attr-defined]
+        return node
+
+    def stop_all(self) -> None:
+        for node in self.nodes:
+            node.send_sigterm()
+        for node in self.nodes:
+            try:
+                node.terminate()
+            finally:
+                node.cleanup()
+
+
+def worker_pid(node: RegistryServer) -> int:
+    """The pid of the node's worker process (where the data and streams live)."""
+    found = re.findall(r"services started in pid (\d+)", node.log)
+    assert found, node.log
+    return int(found[-1])
+
+
+def kill_9(node: RegistryServer) -> None:
+    os.kill(worker_pid(node), signal.SIGKILL)
+    node.cleanup()  # SIGKILL to the main pid, and wait for it
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    made = Cluster(tmp_path_factory.mktemp("cluster"))
+    try:
+        for _ in range(3):
+            made.start(sync_timeout="20s")
+        yield made
+    finally:
+        made.stop_all()
+
+
+@pytest.fixture
+def http() -> Iterator[requests.Session]:
+    with client_session() as session:
+        session.headers.update(bearer("default"))  # trusted mode: the namespace
+        yield session
+
+
+def instances(http, node, service: str, namespace: str = "default") -> list[dict]:
+    response = http.get(
+        node.url(f"/api/v1/instances?service_name={service}"), headers=bearer(namespace)
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["instances"]
+
+
+def register(http, node, service: str, namespace: str = "default", **extra) -> str:
+    body = instance_body(service, **extra)
+    response = http.post(
+        node.url("/api/v1/instances"), json=body, headers=bearer(namespace)
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def test_the_first_node_serves_at_once(cluster):
+    first = cluster.nodes[0]
+    assert "no live cluster member: serving at once" in first.log
+    assert first.startup_seconds < 10  # sync_timeout is 20s: it did not wait
+    assert "synchronised in" in cluster.nodes[1].log
+
+
+def test_native_writes_reach_every_node(cluster, http):
+    n1, n2, n3 = cluster.nodes[:3]
+    service = unique()
+    instance_id = register(http, n1, service, ttl=60, tags=["v1"], metadata={"a": 1})
+    for node in (n2, n3):
+        (copy,) = wait_for(lambda node=node: instances(http, node, service))
+        assert (copy["id"], copy["tags"], copy["metadata"]) == (
+            instance_id,
+            ["v1"],
+            {"a": 1},
+        )
+    before = {
+        node.port: instances(http, node, service)[0]["last_heartbeat"]
+        for node in (n1, n3)
+    }
+    assert (
+        http.put(n2.url(f"/api/v1/instances/{instance_id}/heartbeat")).status_code
+        == 200
+    )
+    for node in (n1, n3):
+        wait_for(
+            lambda node=node: (
+                instances(http, node, service)[0]["last_heartbeat"] > before[node.port]
+            )
+        )
+    assert http.delete(n3.url(f"/api/v1/instances/{instance_id}")).status_code == 200
+    for node in (n1, n2):
+        wait_for(lambda node=node: not instances(http, node, service))
+
+
+def eureka_app(http, node, app: str) -> dict | None:
+    response = http.get(node.url(f"/eureka/v2/apps/{app}"), headers=JSON)
+    if response.status_code == 404:
+        return None
+    assert response.status_code == 200, response.text
+    (instance,) = response.json()["application"]["instance"]
+    return dict(instance)
+
+
+def test_eureka_writes_reach_every_node(cluster, http):
+    n1, n2, n3 = cluster.nodes[:3]
+    app = unique("APP").upper()
+    body = eureka_instance(app, "10.1.1.1")
+    iid = body["instance"]["instanceId"]
+    base = f"/eureka/v2/apps/{app}/{iid}"
+    assert http.post(n1.url(f"/eureka/v2/apps/{app}"), json=body).status_code == 204
+    wait_for(lambda: eureka_app(http, n3, app))
+    assert http.put(n2.url(f"{base}/status?value=OUT_OF_SERVICE")).status_code == 200
+    for node in (n1, n3):
+        seen = wait_for(
+            lambda node=node: (
+                (e := eureka_app(http, node, app))
+                and e["status"] == "OUT_OF_SERVICE"
+                and e
+            )
+        )
+        assert seen["overriddenstatus"] == "OUT_OF_SERVICE"
+    assert http.put(n3.url(f"{base}/metadata?zone=z1")).status_code == 200
+    wait_for(
+        lambda: (
+            (eureka_app(http, n1, app) or {}).get("metadata", {}).get("zone") == "z1"
+        )
+    )
+    assert http.delete(n1.url(f"{base}/status")).status_code == 200
+    for node in (n2, n3):
+        wait_for(
+            lambda node=node: (
+                (eureka_app(http, node, app) or {}).get("overriddenstatus") == "UNKNOWN"
+            )
+        )
+    assert http.put(n2.url(base)).status_code in (200, 404)  # UNKNOWN: re-register
+    documents = [eureka_app(http, node, app) for node in (n1, n2, n3)]
+    for key in ("status", "overriddenstatus", "metadata", "lastDirtyTimestamp"):
+        assert len({repr(document[key]) for document in documents}) == 1, key
+    registered = {
+        document["leaseInfo"]["registrationTimestamp"] for document in documents
+    }
+    assert len(registered) == 1
+    deltas = [
+        http.get(node.url("/eureka/v2/apps/delta"), headers=JSON).json()
+        for node in (n1, n2, n3)
+    ]
+    actions = [
+        sorted(
+            i["actionType"]
+            for a in delta["applications"]["application"]
+            if a["name"] == app
+            for i in a["instance"]
+        )
+        for delta in deltas
+    ]
+    assert actions[0], actions
+    assert actions.count(actions[0]) == 3, actions
+    assert http.delete(n3.url(base)).status_code == 200
+    for node in (n1, n2):
+        wait_for(lambda node=node: eureka_app(http, node, app) is None)
+
+
+def test_namespaces_stay_apart(cluster, http):
+    n1, n2, _ = cluster.nodes[:3]
+    service = unique()
+    register(http, n1, service, namespace="tenant-a")
+    wait_for(lambda: instances(http, n2, service, "tenant-a"))
+    assert instances(http, n2, service, "tenant-b") == []
+    assert instances(http, n2, service) == []
+
+
+def test_expiry_happens_on_every_node(cluster, http):
+    service = unique()
+    register(http, cluster.nodes[0], service, ttl=1)
+    for node in cluster.nodes[:3]:
+        wait_for(lambda node=node: instances(http, node, service))
+    for node in cluster.nodes[:3]:
+        wait_for(lambda node=node: instances(http, node, service) == [], timeout=5)
+
+
+def test_uptime_shows_the_cluster(cluster, http):
+    for node in cluster.nodes[:3]:
+        report = wait_for(
+            lambda node=node: (
+                (r := http.get(node.url("/uptime")).json())
+                and r["REPLICATION"]["properties"]["connected"] == 2
+                and r
+            )
+        )
+        assert report["CLUSTER"] == {
+            "healthy": True,
+            "properties": {"size": 3, "threshold": 3},
+        }
+        assert report["REPLICATION"]["healthy"] is True
+        assert report["REPLICATION"]["properties"]["peers"] == 2
+
+
+def test_a_new_node_has_the_full_state_before_it_serves(cluster, http):
+    service = unique()
+    ids = {
+        register(http, cluster.nodes[n % 3], service, value=f"10.2.0.{n}:80")
+        for n in range(60)
+    }
+    for node in cluster.nodes[:3]:
+        wait_for(lambda node=node: len(instances(http, node, service)) == 60)
+    late = cluster.start(sync_timeout="20s")  # returns at the first answer of "/"
+    try:
+        assert {i["id"] for i in instances(http, late, service)} == ids
+        register(http, late, service, value="10.2.1.1:80")
+        wait_for(lambda: len(instances(http, cluster.nodes[0], service)) == 61)
+    finally:
+        late.stop()
+        cluster.nodes.remove(late)
+
+
+def test_a_killed_node_restarts_and_catches_up(cluster, http):
+    victim = cluster.start(sync_timeout="20s")
+    n1, n2 = cluster.nodes[:2]
+    service = unique()
+    register(http, n1, service, value="10.3.0.1:80")
+    wait_for(lambda: instances(http, victim, service))
+    kill_9(victim)
+    cluster.nodes.remove(victim)
+    missed = register(http, n2, service, value="10.3.0.2:80")  # others keep serving
+    assert len(instances(http, n1, service)) == 2 or wait_for(
+        lambda: len(instances(http, n1, service)) == 2
+    )
+    again = cluster.start(replication_port=victim.replication_port, sync_timeout="20s")
+    try:
+        assert missed in {i["id"] for i in instances(http, again, service)}
+        assert len(instances(http, again, service)) == 2
+        written_after = register(http, again, service, value="10.3.0.3:80")
+        wait_for(
+            lambda: written_after in {i["id"] for i in instances(http, n1, service)}
+        )
+    finally:
+        again.stop()
+        cluster.nodes.remove(again)
+
+
+def test_a_frozen_node_converges_after_it_resumes(cluster, http):
+    frozen = cluster.start(sync_timeout="20s")
+    n1 = cluster.nodes[0]
+    service = unique()
+    gone = register(http, n1, service, value="10.4.0.1:80")
+    wait_for(lambda: instances(http, frozen, service))
+    pid = worker_pid(frozen)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        added = {register(http, n1, service, value=f"10.4.1.{n}:80") for n in range(20)}
+        assert http.delete(n1.url(f"/api/v1/instances/{gone}")).status_code == 200
+        time.sleep(1.5)  # the node stays frozen while the writes go out
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    try:
+        wait_for(lambda: {i["id"] for i in instances(http, frozen, service)} == added)
+    finally:
+        frozen.stop()
+        cluster.nodes.remove(frozen)
