@@ -33,11 +33,11 @@ pytestmark = pytest.mark.e2e
 JSON = {"Accept": "application/json"}
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
-    """Poll until ``predicate()`` is truthy; return it (fail after ``timeout``)."""
+def wait_for(predicate: Callable[..., Any], *args: Any, timeout: float = 10.0) -> Any:
+    """Poll until ``predicate(*args)`` is truthy; return it (fail after ``timeout``)."""
     deadline = time.monotonic() + timeout
     while True:
-        value = predicate()
+        value = predicate(*args)
         if value:
             return value
         assert time.monotonic() < deadline, "condition not met in time"
@@ -148,7 +148,7 @@ def test_native_writes_reach_every_node(cluster, http):
     service = unique()
     instance_id = register(http, n1, service, ttl=60, tags=["v1"], metadata={"a": 1})
     for node in (n2, n3):
-        (copy,) = wait_for(lambda node=node: instances(http, node, service))
+        (copy,) = wait_for(lambda node: instances(http, node, service), node)
         assert (copy["id"], copy["tags"], copy["metadata"]) == (
             instance_id,
             ["v1"],
@@ -164,13 +164,14 @@ def test_native_writes_reach_every_node(cluster, http):
     )
     for node in (n1, n3):
         wait_for(
-            lambda node=node: (
+            lambda node: (
                 instances(http, node, service)[0]["last_heartbeat"] > before[node.port]
-            )
+            ),
+            node,
         )
     assert http.delete(n3.url(f"/api/v1/instances/{instance_id}")).status_code == 200
     for node in (n1, n2):
-        wait_for(lambda node=node: not instances(http, node, service))
+        wait_for(lambda node: not instances(http, node, service), node)
 
 
 def eureka_app(http, node, app: str) -> dict | None:
@@ -193,11 +194,12 @@ def test_eureka_writes_reach_every_node(cluster, http):
     assert http.put(n2.url(f"{base}/status?value=OUT_OF_SERVICE")).status_code == 200
     for node in (n1, n3):
         seen = wait_for(
-            lambda node=node: (
+            lambda node: (
                 (e := eureka_app(http, node, app))
                 and e["status"] == "OUT_OF_SERVICE"
                 and e
-            )
+            ),
+            node,
         )
         assert seen["overriddenstatus"] == "OUT_OF_SERVICE"
     assert http.put(n3.url(f"{base}/metadata?zone=z1")).status_code == 200
@@ -209,12 +211,13 @@ def test_eureka_writes_reach_every_node(cluster, http):
     assert http.delete(n1.url(f"{base}/status")).status_code == 200
     for node in (n2, n3):
         wait_for(
-            lambda node=node: (
+            lambda node: (
                 (eureka_app(http, node, app) or {}).get("overriddenstatus") == "UNKNOWN"
-            )
+            ),
+            node,
         )
     assert http.put(n2.url(base)).status_code in (200, 404)  # UNKNOWN: re-register
-    documents = [eureka_app(http, node, app) for node in (n1, n2, n3)]
+    documents = [eureka_app(http, node, app) or {} for node in (n1, n2, n3)]
     for key in ("status", "overriddenstatus", "metadata", "lastDirtyTimestamp"):
         assert len({repr(document[key]) for document in documents}) == 1, key
     registered = {
@@ -238,7 +241,7 @@ def test_eureka_writes_reach_every_node(cluster, http):
     assert actions.count(actions[0]) == 3, actions
     assert http.delete(n3.url(base)).status_code == 200
     for node in (n1, n2):
-        wait_for(lambda node=node: eureka_app(http, node, app) is None)
+        wait_for(lambda node: eureka_app(http, node, app) is None, node)
 
 
 def test_namespaces_stay_apart(cluster, http):
@@ -254,19 +257,20 @@ def test_expiry_happens_on_every_node(cluster, http):
     service = unique()
     register(http, cluster.nodes[0], service, ttl=1)
     for node in cluster.nodes[:3]:
-        wait_for(lambda node=node: instances(http, node, service))
+        wait_for(lambda node: instances(http, node, service), node)
     for node in cluster.nodes[:3]:
-        wait_for(lambda node=node: instances(http, node, service) == [], timeout=5)
+        wait_for(lambda node: instances(http, node, service) == [], node, timeout=5)
 
 
 def test_uptime_shows_the_cluster(cluster, http):
     for node in cluster.nodes[:3]:
         report = wait_for(
-            lambda node=node: (
+            lambda node: (
                 (r := http.get(node.url("/uptime")).json())
                 and r["REPLICATION"]["properties"]["connected"] == 2
                 and r
-            )
+            ),
+            node,
         )
         assert report["CLUSTER"] == {
             "healthy": True,
@@ -283,7 +287,7 @@ def test_a_new_node_has_the_full_state_before_it_serves(cluster, http):
         for n in range(60)
     }
     for node in cluster.nodes[:3]:
-        wait_for(lambda node=node: len(instances(http, node, service)) == 60)
+        wait_for(lambda node: len(instances(http, node, service)) == 60, node)
     late = cluster.start(sync_timeout="20s")  # returns at the first answer of "/"
     try:
         assert {i["id"] for i in instances(http, late, service)} == ids
