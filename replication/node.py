@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Final
 
 from registry.store.base import Catalog
-from replication.address import advertised_address
+from replication.address import NoAddressError, advertised_address
 from replication.applier import Applier
 from replication.catalog import ReplicatingCatalog
 from replication.hub import Hub
@@ -34,6 +34,7 @@ from replication.members import (
     RENEW_INTERVAL,
     SCAN_INTERVAL,
     MembershipDirectory,
+    MembershipError,
     ScanResult,
 )
 from replication.peers import PeerStream
@@ -47,6 +48,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _SYNC_POLL: Final = 0.02
+
+
+class ReplicationStartError(Exception):
+    """This node cannot join a cluster (the message says why)."""
 
 
 class ReplicationNode:
@@ -102,19 +107,19 @@ class ReplicationNode:
     # -- lifecycle ---------------------------------------------------------------
 
     def start(self) -> None:
-        """Join the cluster; return when this node may serve (see the module)."""
-        config = self._config
-        ip = advertised_address(config.replication_host)
-        port = config.replication_port
-        self.directory = directory = MembershipDirectory(config.cluster_dir, ip, port)
-        directory.prepare()
-        self.state.member_id = directory.self_id
-        self.server = ReplicationServer(
-            ip, port, directory.self_id, self.hub, self.snapshot, self.state
-        )
-        self.server.bind()
+        """Join the cluster; return when this node may serve (see the module).
+
+        Raises :class:`ReplicationStartError` (logged as one line first) when no
+        address, the cluster directory or the replication port can be had.
+        """
+        try:
+            directory = self._prepare()
+        except (OSError, MembershipError, NoAddressError) as err:
+            logger.error("replication cannot start: %s", err)
+            raise ReplicationStartError(str(err)) from None
         self._follow(directory.scan())
-        self._initial_sync(config.sync_timeout)
+        self._initial_sync(self._config.sync_timeout)
+        assert self.server is not None  # _prepare made it
         self.server.serve()
         directory.write_self()
         self._stop.clear()
@@ -128,6 +133,23 @@ class ReplicationNode:
             directory.path,
             len(self._peers),
         )
+
+    def _prepare(self) -> MembershipDirectory:
+        config = self._config
+        ip = advertised_address(config.replication_host)
+        port = config.replication_port
+        self.directory = directory = MembershipDirectory(config.cluster_dir, ip, port)
+        directory.prepare()
+        self.state.member_id = directory.self_id
+        self.server = ReplicationServer(
+            ip, port, directory.self_id, self.hub, self.snapshot, self.state
+        )
+        try:
+            self.server.bind()
+        except OSError as err:
+            reason = err.strerror or str(err)
+            raise OSError(f"cannot listen on {ip}:{port}: {reason}") from None
+        return directory
 
     def stop(self) -> None:
         """Leave the cluster: streams, listener, membership file."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from tests.e2e.support import (
     client_session,
     free_port,
     instance_body,
+    run_registry_command,
     unique,
 )
 from tests.eureka.helpers import eureka_instance
@@ -288,7 +290,9 @@ def test_a_new_node_has_the_full_state_before_it_serves(cluster, http):
     }
     for node in cluster.nodes[:3]:
         wait_for(lambda node: len(instances(http, node, service)) == 60, node)
-    late = cluster.start(sync_timeout="20s")  # returns at the first answer of "/"
+    # gunicorn this time: the other supported process model; start() returns at
+    # the first answer of "/", which the worker gives only after its sync.
+    late = cluster.start(sync_timeout="20s", server="gunicorn")
     try:
         assert {i["id"] for i in instances(http, late, service)} == ids
         register(http, late, service, value="10.2.1.1:80")
@@ -342,3 +346,27 @@ def test_a_frozen_node_converges_after_it_resumes(cluster, http):
     finally:
         frozen.stop()
         cluster.nodes.remove(frozen)
+
+
+def test_a_taken_replication_port_stops_start_up_with_one_clear_line(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_registry_command(
+            [
+                "--api_host=127.0.0.1",
+                f"--api_port={free_port()}",
+                "--replication",
+                "--replication_host=127.0.0.1",
+                f"--replication_port={port}",
+                f"--cluster_dir={tmp_path / 'cluster'}",
+            ],
+            timeout=30,
+        )
+    assert result.returncode != 0
+    assert (
+        f"replication cannot start: cannot listen on 127.0.0.1:{port}: "
+        "Address already in use" in result.stderr
+    )
+    assert not (tmp_path / "cluster" / f"127.0.0.1:{port}").exists()

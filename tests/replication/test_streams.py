@@ -216,6 +216,8 @@ class OriginalPeer(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.0"
     seen: list[dict[str, str]] = []
+    #: What ``/v1/replication`` sends once connected.
+    stream = SPEC_RENEW_EVENT
 
     def log_message(self, *args) -> None:
         pass
@@ -232,12 +234,15 @@ class OriginalPeer(BaseHTTPRequestHandler):
             self.wfile.write(frame("SYNC", data, "0"))
             return
         time.sleep(0.3)
-        self.wfile.write(SPEC_RENEW_EVENT)
+        self.wfile.write(self.stream)
         self.wfile.flush()
         time.sleep(1)
 
 
-def test_a_node_syncs_from_and_follows_a_peer_of_the_original(make_node, tmp_path):
+@pytest.fixture
+def original_peer(tmp_path: Path) -> Iterator[int]:
+    """A stand-in for a node of the original, listed in the cluster directory."""
+    OriginalPeer.seen = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), OriginalPeer)
     server.daemon_threads = True
     port = server.server_address[1]
@@ -247,16 +252,37 @@ def test_a_node_syncs_from_and_follows_a_peer_of_the_original(make_node, tmp_pat
     (cluster / f"127.0.0.1:{port}").write_bytes(
         member_file_content("127.0.0.1", port, time.time_ns())
     )
-    try:
-        b = make_node()
-        synced = has(b, SPEC_ID)
-        assert synced is not None
-        assert synced.metadata == b'{"version":"v1"}'
-        first = synced.last_renewal_ns
-        wait_for(lambda: has(b, SPEC_ID).last_renewal_ns > first)  # the REP RENEW
-    finally:
-        server.shutdown()
-        server.server_close()
+    yield port
+    server.shutdown()
+    server.server_close()
+
+
+def test_bad_events_are_counted_and_skipped_and_the_stream_goes_on(
+    make_node, original_peer, monkeypatch, caplog
+):
+    bad = [
+        b"event: REP\ndata: {not json\n\n",
+        b'id: 9\nevent: REP\ndata: {"Namespace":"default","Data":"eyJSZXBUeXBlIjo5fQ=="}\n\n',
+        b"event: WHAT\ndata: x\n\n",
+    ]
+    monkeypatch.setattr(OriginalPeer, "stream", b"".join(bad) + SPEC_RENEW_EVENT)
+    b = make_node()
+    first = has(b, SPEC_ID).last_renewal_ns
+    wait_for(lambda: has(b, SPEC_ID).last_renewal_ns > first)  # the good one after
+    assert node_of(b).state.rejected == 2
+    messages = " ".join(record.getMessage() for record in caplog.records)
+    assert "bad event: event data is not JSON" in messages
+    assert "unknown RepType 9" in messages
+    assert "unknown event 'WHAT' ignored" in messages
+
+
+def test_a_node_syncs_from_and_follows_a_peer_of_the_original(make_node, original_peer):
+    b = make_node()
+    synced = has(b, SPEC_ID)
+    assert synced is not None
+    assert synced.metadata == b'{"version":"v1"}'
+    first = synced.last_renewal_ns
+    wait_for(lambda: has(b, SPEC_ID).last_renewal_ns > first)  # the REP RENEW
     request = next(
         seen for seen in OriginalPeer.seen if seen["path"] == "/v1/replication"
     )
