@@ -244,10 +244,60 @@ class StoreComponentSerializer(serializers.Serializer[Any]):
     properties = StorePropertiesSerializer()
 
 
+class ClusterPropertiesSerializer(serializers.Serializer[Any]):
+    size = serializers.IntegerField(help_text="Live members, this node included.")
+    threshold = serializers.IntegerField(help_text="`cluster_size`.")
+    message = serializers.CharField(
+        required=False, help_text="Below the threshold for at least 10 minutes."
+    )
+
+
+class ClusterComponentSerializer(serializers.Serializer[Any]):
+    healthy = serializers.BooleanField(help_text="Always true.")
+    properties = ClusterPropertiesSerializer()
+
+
+class ReplicationPropertiesSerializer(serializers.Serializer[Any]):
+    peers = serializers.IntegerField(help_text="Peer streams this node reads.")
+    connected = serializers.IntegerField()
+    disconnected_seconds = serializers.DictField(
+        child=serializers.FloatField(), help_text="Member id → seconds down."
+    )
+    published = serializers.IntegerField(help_text="Local writes sent.")
+    replayed = serializers.IntegerField(help_text="Events sent again after a drop.")
+    dropped = serializers.IntegerField(
+        help_text="Events a reader missed (it then got a snapshot)."
+    )
+    snapshots_served = serializers.IntegerField()
+    rejected = serializers.IntegerField(
+        help_text="Received messages that could not be applied."
+    )
+    queue_depths = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Reader → events behind."
+    )
+    message = serializers.CharField(
+        required=False,
+        help_text="`<n>/<m> replication clients disconnected for at least <d>`.",
+    )
+
+
+class ReplicationComponentSerializer(serializers.Serializer[Any]):
+    healthy = serializers.BooleanField(
+        help_text="False once a peer stream has been down for 10 minutes."
+    )
+    properties = ReplicationPropertiesSerializer()
+
+
 class UptimeReportSerializer(serializers.Serializer[Any]):
     """Component name → health."""
 
     UPTIME = UptimeComponentSerializer(help_text="Always present and healthy.")
     STORE = StoreComponentSerializer(
         help_text="Always healthy in memory; on Redis, whether Redis answers."
+    )
+    CLUSTER = ClusterComponentSerializer(
+        required=False, help_text="With `replication` on: cluster membership."
+    )
+    REPLICATION = ReplicationComponentSerializer(
+        required=False, help_text="With `replication` on: the peer streams."
     )
