@@ -74,6 +74,7 @@ class ReplicationNode:
         )
         self._peers: dict[str, PeerStream] = {}
         self._synced = threading.Event()
+        self._snapshot_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.directory: MembershipDirectory | None = None
@@ -226,6 +227,7 @@ class ReplicationNode:
                 self.state,
                 self._on_synced,
                 snapshot_first=not self.directory.joined,
+                snapshot_lock=self._snapshot_lock,
             )
             self._peers[member.id] = stream
             self.state.peer(member.id)

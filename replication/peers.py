@@ -57,8 +57,11 @@ class PeerStream:
         state: ReplicationState,
         on_synced: Callable[[str], None],
         snapshot_first: bool = False,
+        snapshot_lock: threading.Lock | None = None,
     ) -> None:
-        """``snapshot_first``: this node is joining and holds nothing yet."""
+        """``snapshot_first``: this node is joining and holds nothing yet.
+        ``snapshot_lock``: shared by a node's streams so that one full state is
+        applied at a time (the first complete one lets the node serve sooner)."""
         self.peer = peer
         self._self_id = self_id
         self._applier = applier
@@ -73,6 +76,8 @@ class PeerStream:
         #: from peers that all refuse).
         self.failures = 0
         self._reported: set[str] = set()
+        self._snapshot_lock = snapshot_lock or threading.Lock()
+        self._holding = False
 
     def start(self) -> None:
         self._thread = threading.Thread(
@@ -104,6 +109,7 @@ class PeerStream:
                         "replication from %s: %s", self.peer.id, err or "closed"
                     )
             finally:
+                self._release()
                 self._close()
                 self._state.peer_down(self.peer.id)
             if self._stop.wait(delay):
@@ -138,6 +144,8 @@ class PeerStream:
             self._sync_original()
         else:
             self._epoch, self._last_id = _stream_position(stream)
+            if "snapshot" in stream:
+                self._hold()
         self._state.peer_up(self.peer.id)
         self._consume(response, "REP")
 
@@ -155,6 +163,7 @@ class PeerStream:
 
     def _handle(self, event: SseEvent, live: str) -> None:
         if event.event == "SYNCED":
+            self._release()
             self._on_synced(self.peer.id)
             return
         if event.event not in (live, "REPAIR"):
@@ -177,8 +186,21 @@ class PeerStream:
             self._last_id = int(event.id)
         self._state.peer(self.peer.id).applied += 1
 
+    def _hold(self) -> None:
+        """Wait for our turn to apply a full state (stop-aware)."""
+        while not self._stop.is_set():
+            if self._snapshot_lock.acquire(timeout=0.2):
+                self._holding = True
+                return
+
+    def _release(self) -> None:
+        if self._holding:
+            self._holding = False
+            self._snapshot_lock.release()
+
     def _sync_original(self) -> None:
         """Read a peer's ``GET /v1/sync`` to the end (every event a REGISTER)."""
+        self._hold()
         connection = http.client.HTTPConnection(
             self.peer.ip, self.peer.port, timeout=READ_TIMEOUT
         )
@@ -194,6 +216,7 @@ class PeerStream:
             self._consume(response, "SYNC")
         finally:
             connection.close()
+            self._release()
         self._on_synced(self.peer.id)
 
     def _close(self) -> None:

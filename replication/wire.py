@@ -17,9 +17,11 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+import functools
 import re
+import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import date
 from typing import Any, Final
 
 import orjson
@@ -66,19 +68,27 @@ class ReplicatedInstance:
 
 # --- times ---------------------------------------------------------------------
 
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_DAY: Final = date(1970, 1, 1).toordinal()
 _TIME: Final = re.compile(
-    r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)", re.ASCII
+    r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?"
+    r"(Z|([+-])(\d\d):(\d\d))",
+    re.ASCII,
 )
 
 
 def format_time(ns: int) -> str:
     """Go's ``RFC3339Nano`` in UTC: trailing zeros of the fraction trimmed."""
     seconds, fraction = divmod(ns, _NS_PER_SECOND)
-    stamp = (_EPOCH + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S")
+    stamp = _stamp(seconds)
     if fraction:
         stamp += "." + f"{fraction:09d}".rstrip("0")
     return stamp + "Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _stamp(seconds: int) -> str:
+    t = time.gmtime(seconds)
+    return f"{t[0]:04d}-{t[1]:02d}-{t[2]:02d}T{t[3]:02d}:{t[4]:02d}:{t[5]:02d}"
 
 
 def parse_time(text: str) -> int:
@@ -86,16 +96,31 @@ def parse_time(text: str) -> int:
     match = _TIME.fullmatch(text)
     if match is None:
         raise WireError(f"not an RFC 3339 time: {text!r}")
-    main, fraction, zone = match.groups()
-    try:
-        stamp = datetime.strptime(main + ("+00:00" if zone == "Z" else zone), _FMT)
-    except ValueError as err:
-        raise WireError(f"not an RFC 3339 time: {text!r}") from err
-    whole = (stamp - _EPOCH) // timedelta(seconds=1)
+    year, month, day, hour, minute, second, fraction, zone, sign, zh, zm = (
+        match.groups()
+    )
+    whole = _seconds(year, month, day, hour, minute, second)
+    if whole is None:
+        raise WireError(f"not an RFC 3339 time: {text!r}")
+    if zone != "Z":
+        offset = int(zh) * 3600 + int(zm) * 60
+        whole -= offset if sign == "+" else -offset
     return whole * _NS_PER_SECOND + int((fraction or "0").ljust(9, "0"))
 
 
-_FMT: Final = "%Y-%m-%dT%H:%M:%S%z"
+@functools.lru_cache(maxsize=4096)
+def _seconds(
+    year: str, month: str, day: str, hour: str, minute: str, second: str
+) -> int | None:
+    """Seconds since the epoch of a UTC date and time, ``None`` if out of range
+    (cached: a snapshot's instances mostly share their dates)."""
+    try:
+        days = date(int(year), int(month), int(day)).toordinal() - _EPOCH_DAY
+    except ValueError:
+        return None
+    if int(hour) > 23 or int(minute) > 59 or int(second) > 60:
+        return None
+    return days * 86_400 + int(hour) * 3600 + int(minute) * 60 + int(second)
 
 
 # --- store-instance JSON ---------------------------------------------------------
