@@ -65,7 +65,7 @@ class ReplicationNode:
         self.state = ReplicationState()
         self.state.threshold = self._config.cluster_size
         self.hub = Hub(self.state)
-        self.wrappers: dict[str, ReplicatingCatalog] = {}
+        self._wrappers: dict[str, ReplicatingCatalog] = {}
         self.applier = Applier(
             self._target,
             self._config.ttl_clamp,
@@ -84,25 +84,30 @@ class ReplicationNode:
 
     def wrap(self, namespace: str, catalog: Catalog) -> Catalog:
         """``namespace``'s catalog, its writes published to the cluster."""
-        wrapper = ReplicatingCatalog(catalog, namespace, self._publish)
-        self.wrappers[namespace] = wrapper
-        return wrapper
+        return ReplicatingCatalog(catalog, namespace, self._publish)
 
     def _publish(self, message: Message) -> None:
         self.hub.publish(event_data(message))
 
+    def wrapper(self, namespace: str) -> ReplicatingCatalog:
+        """Our wrapper in the catalog the runtime serves ``namespace`` from
+        (created on demand). Found from the runtime's catalog, not kept from
+        :meth:`wrap`: two requests may build a namespace at once, and only the
+        catalog the runtime keeps is the one clients read."""
+        wrapper = self._wrappers.get(namespace)
+        if wrapper is None:
+            wrapper = _replicating(self._runtime.catalogs.get(namespace))
+            self._wrappers[namespace] = wrapper
+        return wrapper
+
     def _target(self, namespace: str) -> Catalog:
         """Where received writes of ``namespace`` go: below our wrapper."""
-        wrapper = self.wrappers.get(namespace)
-        if wrapper is None:
-            self._runtime.catalogs.get(namespace)  # built through wrap()
-            wrapper = self.wrappers[namespace]
-        return wrapper.inner
+        return self.wrapper(namespace).inner
 
     def snapshot(self) -> Iterator[Message]:
         """Every instance this node holds, as REGISTER messages."""
-        for namespace, wrapper in list(self.wrappers.items()):
-            for record in wrapper.inner.list_instances():
+        for namespace in self._runtime.catalogs.names():
+            for record in self.wrapper(namespace).inner.list_instances():
                 yield Message(namespace, RepType.REGISTER, instance_json(record))
 
     # -- lifecycle ---------------------------------------------------------------
@@ -232,3 +237,13 @@ class ReplicationNode:
             self._peers[member.id] = stream
             self.state.peer(member.id)
             stream.start()
+
+
+def _replicating(catalog: Catalog) -> ReplicatingCatalog:
+    """The replicating wrapper inside ``catalog`` (other apps may wrap ours)."""
+    found: Catalog | None = catalog
+    while found is not None and not isinstance(found, ReplicatingCatalog):
+        found = getattr(found, "inner", None)
+    if found is None:
+        raise LookupError(f"no replicating wrapper in {catalog!r}")
+    return found

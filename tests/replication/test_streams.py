@@ -129,8 +129,7 @@ def test_a_dropped_stream_is_replayed_with_nothing_lost(make_node, monkeypatch):
 def test_a_renewal_of_an_unknown_instance_is_read_repaired(make_node):
     a, b = make_node(), make_node()
     wait_for(lambda: node_of(a).hub.queue_depths() and node_of(b).hub.queue_depths())
-    a.catalogs.get("default")
-    wrapper = node_of(a).wrappers["default"]
+    wrapper = node_of(a).wrapper("default")
     hidden = wrapper.inner.register(registration())  # bypasses replication
     assert has(b, hidden.id) is None
     wrapper.renew(hidden.id)
