@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 from registry.plugins import BackgroundService, HealthComponent, RegistryPlugin
 from registry.store.base import Catalog
-from replication.node import ReplicationNode
 
 if TYPE_CHECKING:
     from registry.runtime import RegistryRuntime
+    from replication.node import ReplicationNode
 
 
 class ReplicationPlugin(RegistryPlugin):
@@ -27,6 +27,10 @@ class ReplicationPlugin(RegistryPlugin):
 
     def _node(self, runtime: RegistryRuntime) -> ReplicationNode | None:
         if self.node is None and runtime.config.replication:
+            # Imported only when used: a node that does not replicate loads
+            # none of the servers and threads it needs.
+            from replication.node import ReplicationNode
+
             self.node = ReplicationNode(runtime)
         return self.node
 

@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNTIME_CODE = ["registry", "registry_project", "eureka_compat", "manage.py"]
+RUNTIME_CODE = [
+    "registry",
+    "registry_project",
+    "eureka_compat",
+    "replication",
+    "manage.py",
+]
 TEST_CODE = ["tests", "bench"]
 #: Declared packages used as a command, plugin or type stubs rather than imported.
 TOOLS = {
@@ -52,7 +58,14 @@ def python_files(paths: list[str]) -> list[Path]:
 def imported_distributions(paths: list[str]) -> set[str]:
     """The distributions providing every third-party module imported under ``paths``."""
     files = python_files(paths)
-    local = {"registry", "registry_project", "eureka_compat", "tests", "bench"}
+    local = {
+        "registry",
+        "registry_project",
+        "eureka_compat",
+        "replication",
+        "tests",
+        "bench",
+    }
     local |= {file.stem for file in files}  # bench's scripts import their siblings
     modules = set()
     for file in files:

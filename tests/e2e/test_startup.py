@@ -54,7 +54,12 @@ BAD_CONFIGURATIONS = [
     (["--require_https=maybe"], {}, "require_https", "maybe"),
     (["--nope", "1"], {}, "nope", "nope"),
     (["stray"], {}, "stray", "stray"),
-    (["--replication"], {}, "replication", "replication"),
+    (
+        ["--replication", "--replication_host", "node-1"],
+        {},
+        "replication_host",
+        "node-1",
+    ),
     (["--k8s_url", "http://k8s:8080"], {}, "k8s_url", "http://k8s:8080"),
     (["--eureka_url", "http://eureka/"], {}, "eureka_url", "http://eureka/"),
     (["--fs_catalog", "/tmp"], {}, "fs_catalog", "/tmp"),

@@ -7,6 +7,9 @@ SIGSTOP go to the node's own worker and main process only).
 
 from __future__ import annotations
 
+import base64
+import http.client as http_client
+import json
 import os
 import re
 import signal
@@ -370,3 +373,41 @@ def test_a_taken_replication_port_stops_start_up_with_one_clear_line(tmp_path):
         "Address already in use" in result.stderr
     )
     assert not (tmp_path / "cluster" / f"127.0.0.1:{port}").exists()
+
+
+def test_a_real_nodes_stream_carries_the_spec_bytes(cluster, http):
+    """A reader of the original's protocol (no X-A8-Stream) on a running node."""
+    node = cluster.nodes[0]
+    instance_id = register(http, node, unique(), ttl=60)
+    connection = http_client.HTTPConnection(
+        "127.0.0.1", node.replication_port, timeout=5
+    )
+    try:
+        connection.request(
+            "GET", "/v1/replication", headers={"Member-ID": "10.9.9.9:6100"}
+        )
+        response = connection.getresponse()
+        assert response.status == 200
+        assert response.getheader("Content-Type") == "text/event-stream"
+        assert response.getheader("X-A8-Stream") is None
+        assert http.put(node.url(f"/api/v1/instances/{instance_id}/heartbeat")).ok
+        body = b""
+        rep = re.compile(rb"id: \d+\nevent: REP\ndata: [^\n]*\n\n")
+        while rep.search(body) is None:
+            body += response.read1(65536)
+    finally:
+        connection.close()
+    match = rep.search(body)
+    assert match is not None
+    frame = match.group()
+    inner = json.dumps(
+        {"RepType": 2, "Payload": base64.b64encode(instance_id.encode()).decode()},
+        separators=(",", ":"),
+    ).encode()
+    data = json.dumps(
+        {"Namespace": "default", "Data": base64.b64encode(inner).decode()},
+        separators=(",", ":"),
+    ).encode()
+    assert re.fullmatch(
+        rb"id: \d+\nevent: REP\ndata: " + re.escape(data) + rb"\n\n", frame
+    )
