@@ -25,6 +25,7 @@ from collections.abc import Callable
 
 from registry.store.base import Catalog
 from registry.store.errors import InstanceNotFoundError, StoreError
+from replication.origins import Origins
 from replication.state import ReplicationState
 from replication.wire import (
     Message,
@@ -53,11 +54,30 @@ class Applier:
         ttl_clamp: Callable[[int], int],
         send_repair: SendRepair,
         state: ReplicationState,
+        origins: Origins | None = None,
     ) -> None:
         self._targets = targets
         self._ttl_clamp = ttl_clamp
         self._send_repair = send_repair
         self._state = state
+        self.origins = origins or Origins()
+
+    def begin_full_state(self, origin: str) -> None:
+        """``origin``'s full state (a snapshot or ``/v1/sync``) starts."""
+        self.origins.begin_full_state(origin)
+
+    def end_full_state(self, origin: str) -> int:
+        """``origin``'s full state is complete: remove what it last wrote here and
+        no longer holds (deregistered there while we could not follow it)."""
+        gone = self.origins.end_full_state(origin)
+        for namespace, instance_id in gone:
+            self._quietly(self._targets(namespace).deregister, instance_id)
+        if gone:
+            self._state.reconciled += len(gone)
+            logger.info(
+                "removed %d instances that %s no longer holds", len(gone), origin
+            )
+        return len(gone)
 
     def apply(self, message: Message, origin: str) -> bool:
         """Apply ``message`` from ``origin``; ``False`` (logged, counted) if bad."""
@@ -85,8 +105,11 @@ class Applier:
                 registration, ttl=self._ttl_clamp(registration.ttl)
             )
             catalog.restore(clamped, replicated.registration_ns)
+            self.origins.wrote(message.namespace, registration.id, origin)
         elif kind is RepType.DEREGISTER:
-            self._quietly(catalog.deregister, message.payload.decode())
+            instance_id = message.payload.decode()
+            self.origins.removed(message.namespace, instance_id)
+            self._quietly(catalog.deregister, instance_id)
         elif kind is RepType.RENEW:
             instance_id = message.payload.decode()
             try:

@@ -17,7 +17,8 @@ from registry.store.base import Catalog, ForwardingCatalog, RenewGuard, UpdateFu
 from registry.store.records import InstanceRegistration, ServiceInstance
 from replication.wire import Message, RepType, instance_json
 
-Publish = Callable[[Message], None]
+#: ``(message, id of the instance it is about)``.
+Publish = Callable[[Message, str], None]
 
 
 class ReplicatingCatalog(ForwardingCatalog):
@@ -30,22 +31,22 @@ class ReplicatingCatalog(ForwardingCatalog):
 
     def register(self, registration: InstanceRegistration) -> ServiceInstance:
         record = self.inner.register(registration)
-        self._send(RepType.REGISTER, instance_json(record))
+        self._send(RepType.REGISTER, record.id, instance_json(record))
         return record
 
     def deregister(self, instance_id: str) -> ServiceInstance:
         record = self.inner.deregister(instance_id)
-        self._send(RepType.DEREGISTER, instance_id.encode())
+        self._send(RepType.DEREGISTER, instance_id, instance_id.encode())
         return record
 
     def renew(self, instance_id: str, guard: RenewGuard | None = None) -> None:
         self.inner.renew(instance_id, guard)
-        self._send(RepType.RENEW, instance_id.encode())
+        self._send(RepType.RENEW, instance_id, instance_id.encode())
 
     def update(self, instance_id: str, change: UpdateFunction) -> ServiceInstance:
         record = self.inner.update(instance_id, change)
-        self._send(RepType.REGISTER, instance_json(record))
+        self._send(RepType.REGISTER, instance_id, instance_json(record))
         return record
 
-    def _send(self, kind: RepType, payload: bytes) -> None:
-        self._publish(Message(self.namespace, kind, payload))
+    def _send(self, kind: RepType, instance_id: str, payload: bytes) -> None:
+        self._publish(Message(self.namespace, kind, payload), instance_id)

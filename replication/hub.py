@@ -54,12 +54,12 @@ class Subscription:
 class Hub:
     """The ring of outgoing events and the peers reading it."""
 
-    def __init__(self, state: ReplicationState, size: int = RING_SIZE) -> None:
+    def __init__(self, state: ReplicationState, size: int | None = None) -> None:
         #: Names this ring: ids are only replayable within one epoch (a restarted
         #: node starts again from 1).
         self.epoch = uuid.uuid4().hex[:16]
         self._state = state
-        self._size = size
+        self._size = size = size or RING_SIZE
         self._frames: list[bytes] = [b""] * size
         self._head = 0
         self._cond = threading.Condition()

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Final
 
 from registry.store.base import Catalog
+from registry.store.errors import InstanceNotFoundError
 from replication.address import NoAddressError, advertised_address
 from replication.applier import Applier
 from replication.catalog import ReplicatingCatalog
@@ -37,6 +38,7 @@ from replication.members import (
     MembershipError,
     ScanResult,
 )
+from replication.origins import LOCAL, Origins
 from replication.peers import PeerStream
 from replication.server import ReplicationServer
 from replication.state import ReplicationState
@@ -48,6 +50,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _SYNC_POLL: Final = 0.02
+#: How often the origins of instances that expired here are forgotten.
+PRUNE_INTERVAL: Final = 60.0
 
 
 class ReplicationStartError(Exception):
@@ -66,11 +70,13 @@ class ReplicationNode:
         self.state.threshold = self._config.cluster_size
         self.hub = Hub(self.state)
         self._wrappers: dict[str, ReplicatingCatalog] = {}
+        self.origins = Origins()
         self.applier = Applier(
             self._target,
             self._config.ttl_clamp,
             self.hub.send_repair,
             self.state,
+            self.origins,
         )
         self._peers: dict[str, PeerStream] = {}
         self._synced = threading.Event()
@@ -86,8 +92,12 @@ class ReplicationNode:
         """``namespace``'s catalog, its writes published to the cluster."""
         return ReplicatingCatalog(catalog, namespace, self._publish)
 
-    def _publish(self, message: Message) -> None:
+    def _publish(self, message: Message, instance_id: str) -> None:
         self.hub.publish(event_data(message))
+        if message.kind is RepType.REGISTER:
+            self.origins.wrote(message.namespace, instance_id, LOCAL)
+        elif message.kind is RepType.DEREGISTER:
+            self.origins.removed(message.namespace, instance_id)
 
     def wrapper(self, namespace: str) -> ReplicatingCatalog:
         """Our wrapper in the catalog the runtime serves ``namespace`` from
@@ -195,8 +205,12 @@ class ReplicationNode:
     def _loop(self) -> None:
         assert self.directory is not None
         next_renewal = time.monotonic() + RENEW_INTERVAL
+        next_prune = time.monotonic() + PRUNE_INTERVAL
         while not self._stop.wait(SCAN_INTERVAL):
             try:
+                if time.monotonic() >= next_prune:
+                    self.origins.prune(self._holds)
+                    next_prune = time.monotonic() + PRUNE_INTERVAL
                 if time.monotonic() >= next_renewal:
                     self.directory.write_self()
                     next_renewal = time.monotonic() + RENEW_INTERVAL
@@ -208,6 +222,13 @@ class ReplicationNode:
                 self._follow(result)
             except Exception:  # the loop must outlive one bad pass
                 logger.exception("cluster membership pass failed")
+
+    def _holds(self, namespace: str, instance_id: str) -> bool:
+        try:
+            self._target(namespace).get_instance(instance_id)
+        except InstanceNotFoundError:
+            return False
+        return True
 
     def _follow(self, result: ScanResult) -> None:
         """Open streams to members that joined, close those of members that left."""

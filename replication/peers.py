@@ -146,6 +146,7 @@ class PeerStream:
             self._epoch, self._last_id = _stream_position(stream)
             if "snapshot" in stream:
                 self._hold()
+                self._applier.begin_full_state(self.peer.id)
         self._state.peer_up(self.peer.id)
         self._consume(response, "REP")
 
@@ -163,6 +164,7 @@ class PeerStream:
 
     def _handle(self, event: SseEvent, live: str) -> None:
         if event.event == "SYNCED":
+            self._applier.end_full_state(self.peer.id)
             self._release()
             self._on_synced(self.peer.id)
             return
@@ -201,6 +203,7 @@ class PeerStream:
     def _sync_original(self) -> None:
         """Read a peer's ``GET /v1/sync`` to the end (every event a REGISTER)."""
         self._hold()
+        self._applier.begin_full_state(self.peer.id)
         connection = http.client.HTTPConnection(
             self.peer.ip, self.peer.port, timeout=READ_TIMEOUT
         )
@@ -214,6 +217,9 @@ class PeerStream:
             if response.status != 200:
                 raise PeerError(f"sync answered {response.status}")
             self._consume(response, "SYNC")
+            if self._stop.is_set():
+                return  # cut short: what it sent is not its whole state
+            self._applier.end_full_state(self.peer.id)
         finally:
             connection.close()
             self._release()

@@ -51,6 +51,8 @@ class ReplicationState:
         self.snapshots_served = 0
         #: Received messages that could not be parsed or applied.
         self.rejected = 0
+        #: Instances removed because a peer's full state no longer held them.
+        self.reconciled = 0
         #: Subscriber -> events it is behind the ring's head (its send queue).
         self.queue_depths: Callable[[], Mapping[str, int]] = dict
 
@@ -128,6 +130,7 @@ class ReplicationState:
             "dropped": self.dropped,
             "snapshots_served": self.snapshots_served,
             "rejected": self.rejected,
+            "reconciled": self.reconciled,
             "queue_depths": dict(self.queue_depths()),
         }
         if long_down:

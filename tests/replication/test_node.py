@@ -147,3 +147,28 @@ def test_received_writes_reach_the_catalog_the_runtime_serves(runtime, node, clo
     node.applier.apply(Message("ns", RepType.REGISTER, instance_json(record)), PEER)
     assert node.wrapper("ns") is served
     assert served.get_instance("i-1").registration_ns == record.registration_ns
+
+
+def test_a_full_state_removes_only_what_its_sender_last_wrote(runtime, node, clock):
+    record = InMemoryCatalog(clock).register(registration())
+    other = InMemoryCatalog(clock).register(registration(id="i-2"))
+    node.applier.apply(Message("ns", RepType.REGISTER, instance_json(record)), PEER)
+    node.applier.apply(
+        Message("ns", RepType.REGISTER, instance_json(other)), "10.0.0.8:6100"
+    )
+    mine = runtime.catalogs.get("ns").register(registration(id="i-3"))
+    node.applier.begin_full_state(PEER)
+    assert node.applier.end_full_state(PEER) == 1  # PEER no longer holds i-1
+    held = {i.id for i in runtime.catalogs.get("ns").list_instances()}
+    assert held == {"i-2", mine.id}
+    assert node.state.reconciled == 1
+    assert node.applier.end_full_state(PEER) == 0  # no full state under way
+
+
+def test_origins_of_expired_instances_are_forgotten(runtime, node, clock):
+    runtime.catalogs.get("ns").register(registration(ttl=5))
+    assert len(node.origins) == 1
+    clock.advance(6)
+    runtime.expire()
+    assert node.origins.prune(node._holds) == 1
+    assert len(node.origins) == 0

@@ -21,7 +21,7 @@ from registry.config import RegistryConfig
 from registry.runtime import RegistryRuntime
 from registry.store.errors import InstanceNotFoundError
 from registry.store.records import Endpoint, InstanceRegistration
-from replication import peers
+from replication import hub, peers
 from replication.members import member_file_content
 from replication.node import ReplicationNode
 from replication.plugin import ReplicationPlugin
@@ -124,6 +124,27 @@ def test_a_dropped_stream_is_replayed_with_nothing_lost(make_node, monkeypatch):
     wait_for(lambda: all(has(b, instance_id) for instance_id in ids))
     assert node_a.state.replayed >= 50
     assert node_a.state.snapshots_served == 1  # the first connection only
+
+
+def test_a_deregistration_missed_beyond_the_ring_is_reconciled(make_node, monkeypatch):
+    monkeypatch.setattr(peers, "FIRST_RETRY", 0.5)  # writes land while it is down
+    monkeypatch.setattr(hub, "RING_SIZE", 8)
+    a, b = make_node(), make_node()
+    node_a = node_of(a)
+    catalog = a.catalogs.get("default")
+    gone = catalog.register(registration("10.0.5.1:80"))
+    kept_on_b = node_of(b).wrapper("default").register(registration("10.0.5.2:80"))
+    wait_for(lambda: has(b, gone.id) and has(a, kept_on_b.id))
+    (reader,) = node_a.hub.queue_depths()
+    node_a.hub.disconnect(reader)
+    catalog.deregister(gone.id)
+    for n in range(20):  # more than the ring holds: no replay possible
+        catalog.renew(catalog.register(registration(f"10.0.6.{n}:80")).id)
+    wait_for(lambda: has(b, gone.id) is None)
+    assert all(has(b, f"id-10.0.6.{n}:80") for n in range(20))
+    assert has(b, kept_on_b.id) is not None  # b's own instance stays
+    assert node_a.state.snapshots_served == 2
+    assert node_of(b).state.reconciled == 1
 
 
 def test_a_renewal_of_an_unknown_instance_is_read_repaired(make_node):

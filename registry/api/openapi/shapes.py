@@ -272,6 +272,9 @@ class ReplicationPropertiesSerializer(serializers.Serializer[Any]):
     rejected = serializers.IntegerField(
         help_text="Received messages that could not be applied."
     )
+    reconciled = serializers.IntegerField(
+        help_text="Instances removed because a peer's full state lacked them."
+    )
     queue_depths = serializers.DictField(
         child=serializers.IntegerField(), help_text="Reader → events behind."
     )
