@@ -29,11 +29,14 @@ from replication.origins import Origins
 from replication.state import ReplicationState
 from replication.wire import (
     Message,
+    ReplicatedInstance,
     RepType,
     WireError,
     event_data,
+    instance_from_document,
     instance_json,
     parse_instance,
+    parse_snapshot_data,
     parse_status_payload,
 )
 
@@ -95,17 +98,55 @@ class Applier:
             return False
         return True
 
+    def apply_snapshot(self, data: bytes, origin: str) -> int:
+        """Apply a ``SNAPSHOT`` event (ours: many REGISTERs of one namespace);
+        return how many instances were stored. Bad instances are logged and
+        counted one by one; the others are applied."""
+        try:
+            namespace, documents = parse_snapshot_data(data)
+        except WireError as err:
+            self._state.rejected += 1
+            logger.warning("snapshot from %s rejected: %s", origin, err)
+            return 0
+        catalog = self._targets(namespace)
+        stored = 0
+        for document in documents:
+            try:
+                self._restore(
+                    catalog, namespace, instance_from_document(document), origin
+                )
+            except (WireError, StoreError) as err:
+                self._state.rejected += 1
+                logger.warning(
+                    "replicated instance from %s in namespace %r rejected: %s",
+                    origin,
+                    namespace,
+                    err,
+                )
+            else:
+                stored += 1
+        return stored
+
+    def _restore(
+        self,
+        catalog: Catalog,
+        namespace: str,
+        replicated: ReplicatedInstance,
+        origin: str,
+    ) -> None:
+        registration = replicated.registration
+        ttl = self._ttl_clamp(registration.ttl)
+        if ttl != registration.ttl:
+            registration = dataclasses.replace(registration, ttl=ttl)
+        catalog.restore(registration, replicated.registration_ns)
+        self.origins.wrote(namespace, registration.id, origin)
+
     def _apply(self, message: Message, origin: str) -> None:
         catalog = self._targets(message.namespace)
         kind = message.kind
         if kind is RepType.REGISTER:
             replicated = parse_instance(message.payload)
-            registration = replicated.registration
-            clamped = dataclasses.replace(
-                registration, ttl=self._ttl_clamp(registration.ttl)
-            )
-            catalog.restore(clamped, replicated.registration_ns)
-            self.origins.wrote(message.namespace, registration.id, origin)
+            self._restore(catalog, message.namespace, replicated, origin)
         elif kind is RepType.DEREGISTER:
             instance_id = message.payload.decode()
             self.origins.removed(message.namespace, instance_id)

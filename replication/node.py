@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Final
 
 from registry.store.base import Catalog
 from registry.store.errors import InstanceNotFoundError
+from registry.store.records import ServiceInstance
 from replication.address import NoAddressError, advertised_address
 from replication.applier import Applier
 from replication.catalog import ReplicatingCatalog
@@ -114,6 +115,11 @@ class ReplicationNode:
         """Where received writes of ``namespace`` go: below our wrapper."""
         return self.wrapper(namespace).inner
 
+    def full_state(self) -> Iterator[tuple[str, list[ServiceInstance]]]:
+        """Every namespace with the instances this node holds."""
+        for namespace in self._runtime.catalogs.names():
+            yield namespace, self.wrapper(namespace).inner.list_instances()
+
     def snapshot(self) -> Iterator[Message]:
         """Every instance this node holds, as REGISTER messages."""
         for namespace in self._runtime.catalogs.names():
@@ -158,7 +164,13 @@ class ReplicationNode:
         directory.prepare()
         self.state.member_id = directory.self_id
         self.server = ReplicationServer(
-            ip, port, directory.self_id, self.hub, self.snapshot, self.state
+            ip,
+            port,
+            directory.self_id,
+            self.hub,
+            self.snapshot,
+            self.state,
+            self.full_state,
         )
         try:
             self.server.bind()

@@ -163,6 +163,9 @@ class PeerStream:
                 self._handle(event, live)
 
     def _handle(self, event: SseEvent, live: str) -> None:
+        if event.event == "SNAPSHOT":
+            self._applier.apply_snapshot(event.data, self.peer.id)
+            return
         if event.event == "SYNCED":
             self._applier.end_full_state(self.peer.id)
             self._release()

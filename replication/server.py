@@ -9,8 +9,9 @@ Member-ID`` and our own id ``400 Wrong Member-ID``, as the original answers.
 Beyond the original, a reader that sends ``X-A8-Stream: <epoch>`` (ours) gets
 ``X-A8-Stream: <epoch>; <mode>; <id>`` back (the stream goes on after event
 ``<id>``) and its stream begins with the events it
-missed (``replay``) or with a snapshot of every instance as REPAIR events ended
-by a ``SYNCED`` event (``snapshot``); see :mod:`replication.hub`. An idle stream
+missed (``replay``) or with every instance, 512 to a ``SNAPSHOT`` event (data:
+``{"Namespace": ..., "Instances": [<store instance>, ...]}``), ended by a
+``SYNCED`` event (``snapshot``); see :mod:`replication.hub`. An idle stream
 carries a ``:`` comment every :data:`KEEPALIVE_INTERVAL` so both ends notice a
 dead peer.
 """
@@ -27,9 +28,10 @@ from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 
+from registry.store.records import ServiceInstance
 from replication.hub import Hub, Subscription
 from replication.state import ReplicationState
-from replication.wire import KEEPALIVE, Message, event_data, frame
+from replication.wire import KEEPALIVE, Message, event_data, frame, snapshot_data
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +45,8 @@ STREAM_HEADER: Final = "X-A8-Stream"
 _SNAPSHOT_BATCH: Final = 512
 
 Snapshot = Callable[[], Iterable[Message]]
+#: Every namespace with its instances.
+FullState = Callable[[], Iterable[tuple[str, list[ServiceInstance]]]]
 
 
 class ReplicationServer:
@@ -56,11 +60,13 @@ class ReplicationServer:
         hub: Hub,
         snapshot: Snapshot,
         state: ReplicationState,
+        full_state: FullState,
     ) -> None:
         self.address = (host, port)
         self.member_id = member_id
         self.hub = hub
         self.snapshot = snapshot
+        self.full_state = full_state
         self.state = state
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -163,14 +169,11 @@ class _Handler(BaseHTTPRequestHandler):
             logger.info("replication stream to %s closed", member)
 
     def _snapshot(self, node: ReplicationServer, writer: _StreamWriter) -> None:
-        batch: list[bytes] = []
-        for message in node.snapshot():
-            batch.append(frame("REPAIR", event_data(message), "0"))
-            if len(batch) >= _SNAPSHOT_BATCH:
-                writer.send(b"".join(batch))
-                batch.clear()
-        batch.append(frame("SYNCED", b""))
-        writer.send(b"".join(batch))
+        for namespace, records in node.full_state():
+            for start in range(0, len(records), _SNAPSHOT_BATCH):
+                batch = records[start : start + _SNAPSHOT_BATCH]
+                writer.send(frame("SNAPSHOT", snapshot_data(namespace, batch)))
+        writer.send(frame("SYNCED", b""))
         node.state.snapshots_served += 1
 
     def _follow(

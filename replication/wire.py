@@ -128,50 +128,68 @@ def _seconds(
 
 def instance_json(record: ServiceInstance) -> bytes:
     """The store-instance JSON of ``record`` (spec §10.3, field order kept)."""
-    return orjson.dumps(
-        {
-            "ID": record.id,
-            "ServiceName": record.service_name,
-            "Endpoint": {"Type": record.endpoint.type, "Value": record.endpoint.value},
-            "Status": record.status,
-            "Metadata": _b64(record.metadata) if record.metadata is not None else None,
-            "RegistrationTime": format_time(record.registration_ns),
-            "LastRenewal": format_time(record.last_renewal_ns),
-            "TTL": record.ttl * _NS_PER_SECOND,
-            "Tags": list(record.tags) if record.tags else None,
-            "Extension": _extension_map(record.extension),
-        }
-    )
+    return orjson.dumps(instance_document(record))
+
+
+def instance_document(record: ServiceInstance) -> dict[str, Any]:
+    """The store-instance JSON of ``record`` as a dict (see :func:`instance_json`)."""
+    return {
+        "ID": record.id,
+        "ServiceName": record.service_name,
+        "Endpoint": {"Type": record.endpoint.type, "Value": record.endpoint.value},
+        "Status": record.status,
+        "Metadata": _b64(record.metadata) if record.metadata is not None else None,
+        "RegistrationTime": format_time(record.registration_ns),
+        "LastRenewal": format_time(record.last_renewal_ns),
+        "TTL": record.ttl * _NS_PER_SECOND,
+        "Tags": list(record.tags) if record.tags else None,
+        "Extension": _extension_map(record.extension),
+    }
 
 
 def parse_instance(payload: bytes) -> ReplicatedInstance:
     """A store instance from its JSON; :class:`WireError` when it is not one."""
-    document = _json_object(payload, "store instance")
-    endpoint = document.get("Endpoint")
-    if not isinstance(endpoint, dict):
-        raise WireError("store instance without an Endpoint object")
-    ttl_ns = _field(document, "TTL", int)
+    return instance_from_document(_json_object(payload, "store instance"))
+
+
+def instance_from_document(document: Any) -> ReplicatedInstance:
+    """A store instance from its parsed JSON; :class:`WireError` if it is not one."""
+    if type(document) is not dict:
+        raise WireError("store instance is not a JSON object")
+    # One lookup per field and exact type checks: a snapshot parses this once per
+    # instance, so it is the hot path of a joining node.
+    try:
+        endpoint = document["Endpoint"]
+        texts = (
+            document["ID"],
+            document["ServiceName"],
+            endpoint["Type"],
+            endpoint["Value"],
+            document["Status"],
+            document["RegistrationTime"],
+            document["LastRenewal"],
+        )
+        ttl_ns = document["TTL"]
+    except (KeyError, TypeError) as err:
+        raise WireError(f"store instance without a valid {err}") from None
+    if any(type(text) is not str for text in texts) or type(ttl_ns) is not int:
+        raise WireError("store instance field of the wrong type")
+    iid, service, kind, value, status, registered, renewed = texts
     tags = document.get("Tags") or []
-    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+    if type(tags) is not list or any(type(tag) is not str for tag in tags):
         raise WireError("store instance Tags is not a list of strings")
     metadata = document.get("Metadata")
     registration = InstanceRegistration(
-        id=_field(document, "ID", str),
-        service_name=_field(document, "ServiceName", str),
-        endpoint=Endpoint(
-            _field(endpoint, "Type", str), _field(endpoint, "Value", str)
-        ),
-        status=_field(document, "Status", str),
-        ttl=max(0, ttl_ns // _NS_PER_SECOND),
-        metadata=None if metadata is None else _unb64(metadata, "Metadata"),
-        tags=tuple(tags),
-        extension=_extension_bytes(document.get("Extension")),
+        iid,
+        service,
+        Endpoint(kind, value),
+        status,
+        max(0, ttl_ns // _NS_PER_SECOND),
+        None if metadata is None else _unb64(metadata, "Metadata"),
+        tuple(tags),
+        _extension_bytes(document.get("Extension")),
     )
-    return ReplicatedInstance(
-        registration,
-        parse_time(_field(document, "RegistrationTime", str)),
-        parse_time(_field(document, "LastRenewal", str)),
-    )
+    return ReplicatedInstance(registration, parse_time(registered), parse_time(renewed))
 
 
 def _extension_map(extension: bytes | None) -> dict[str, Any] | None:
@@ -225,6 +243,23 @@ def parse_event_data(data: bytes) -> Message:
         raise WireError(f"unknown RepType {kind}") from None
     payload = inner.get("Payload")
     return Message(namespace, rep_type, _unb64(payload, "Payload") if payload else b"")
+
+
+def snapshot_data(namespace: str, records: list[ServiceInstance]) -> bytes:
+    """Our ``SNAPSHOT`` event's data: many store instances of one namespace at once
+    (a joining node's full state costs one envelope per batch, not per instance)."""
+    documents = [instance_document(record) for record in records]
+    return orjson.dumps({"Namespace": namespace, "Instances": documents})
+
+
+def parse_snapshot_data(data: bytes) -> tuple[str, list[Any]]:
+    """``(namespace, instance documents)`` of a ``SNAPSHOT`` event's data; each
+    document is checked by :func:`instance_from_document` when applied."""
+    document = _json_object(data, "snapshot data")
+    instances = document.get("Instances")
+    if not isinstance(instances, list):
+        raise WireError("snapshot data without an Instances list")
+    return _field(document, "Namespace", str), instances
 
 
 def status_payload(instance_id: str, status: str) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import orjson
 import pytest
 
 from registry.config import RegistryConfig
@@ -172,3 +173,16 @@ def test_origins_of_expired_instances_are_forgotten(runtime, node, clock):
     runtime.expire()
     assert node.origins.prune(node._holds) == 1
     assert len(node.origins) == 0
+
+
+def test_a_snapshot_applies_its_good_instances_and_counts_the_bad(runtime, node):
+    good = InMemoryCatalog(ManualClock()).register(registration())
+    bad = dict(orjson.loads(instance_json(good)), ID=7)
+    data = orjson.dumps(
+        {"Namespace": "ns", "Instances": [bad, orjson.loads(instance_json(good))]}
+    )
+    assert node.applier.apply_snapshot(data, PEER) == 1
+    assert runtime.catalogs.get("ns").get_instance("i-1").id == "i-1"
+    assert node.state.rejected == 1
+    assert node.applier.apply_snapshot(b"{", PEER) == 0
+    assert node.state.rejected == 2

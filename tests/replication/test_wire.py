@@ -18,11 +18,14 @@ from replication.wire import (
     event_data,
     format_time,
     frame,
+    instance_from_document,
     instance_json,
     parse_event_data,
     parse_instance,
+    parse_snapshot_data,
     parse_status_payload,
     parse_time,
+    snapshot_data,
     status_payload,
 )
 
@@ -227,3 +230,24 @@ def test_the_parser_handles_split_chunks_and_crlf():
 def test_frames_leave_out_empty_fields_and_split_newlines():
     assert frame("SYNCED", b"") == b"event: SYNCED\n\n"
     assert frame("", b"a\nb", "0") == b"id: 0\ndata: a\ndata: b\n\n"
+
+
+def test_our_snapshot_event_carries_many_store_instances():
+    records = [spec_record(), spec_record(id="other", tags=())]
+    data = snapshot_data("default", records)
+    assert b"\n" not in data  # one data line
+    namespace, documents = parse_snapshot_data(data)
+    assert namespace == "default"
+    assert orjson.dumps(documents[0]) == SPEC_INSTANCE
+    assert [instance_from_document(d).registration.id for d in documents] == [
+        "26634d9e31ce714e",
+        "other",
+    ]
+
+
+@pytest.mark.parametrize(
+    "data", [b"[]", b'{"Namespace":"default"}', b'{"Namespace":1,"Instances":[]}']
+)
+def test_malformed_snapshot_data_is_a_wire_error(data):
+    with pytest.raises(WireError):
+        parse_snapshot_data(data)
