@@ -144,9 +144,13 @@ class MembershipDirectory:
         self.joined = True
 
     def remove_self(self) -> None:
-        """Delete our file (a clean stop: peers see us leave at their next scan)."""
-        self.joined = False
-        (self.path / self.self_id).unlink(missing_ok=True)
+        """Delete our file (a clean stop: peers see us leave at their next scan).
+
+        Only once we wrote it: a node that failed to start (its port taken by a
+        node configured with the same id, say) leaves the other's file alone."""
+        if self.joined:
+            self.joined = False
+            (self.path / self.self_id).unlink(missing_ok=True)
 
     def scan(self) -> ScanResult:
         """Read every file; report the live members and who joined or left."""

@@ -108,6 +108,9 @@ class PeerStream:
                     logger.info(
                         "replication from %s: %s", self.peer.id, err or "closed"
                     )
+            except Exception:  # a bug met once must not end this peer's stream
+                self.failures += 1
+                logger.exception("replication from %s failed", self.peer.id)
             finally:
                 self._release()
                 self._close()

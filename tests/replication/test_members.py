@@ -83,6 +83,9 @@ def test_our_file_has_the_spec_name_mode_and_content(tmp_path, clock):
     assert path.read_bytes() == member_file_content("10.1.2.3", 6100, clock.now)
     ours.remove_self()
     assert not path.exists()
+    path.write_bytes(member_file_content("10.1.2.3", 6100, clock.now))
+    directory(cluster, clock).remove_self()  # never joined: not its file to remove
+    assert path.exists()
 
 
 def test_a_path_that_is_a_file_cannot_be_the_directory(tmp_path, clock):
