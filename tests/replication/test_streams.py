@@ -25,7 +25,14 @@ from replication import hub, peers
 from replication.members import member_file_content
 from replication.node import ReplicationNode
 from replication.plugin import ReplicationPlugin
-from replication.wire import SseParser
+from replication.wire import (
+    Message,
+    RepType,
+    SseParser,
+    instance_json,
+    parse_event_data,
+    parse_instance,
+)
 from tests.e2e.support import free_port
 from tests.replication.test_wire import SPEC_INSTANCE, SPEC_RENEW_EVENT
 
@@ -214,6 +221,11 @@ def test_sync_streams_every_instance_and_ends_gzip_when_asked(make_node):
     assert response.getheader("Content-Encoding") == "gzip"
     events = SseParser().feed(gzip.decompress(body))
     assert [(e.id, e.event) for e in events] == [("0", "SYNC"), ("1", "SYNC")]
+    held = {record.id: record for record in catalog.list_instances()}
+    for event in events:  # each a REGISTER of one instance, as the spec says
+        message = parse_event_data(event.data)
+        record = held[parse_instance(message.payload).registration.id]
+        assert message == Message("default", RepType.REGISTER, instance_json(record))
 
 
 def test_a_live_stream_for_an_original_reader_has_no_snapshot(make_node):
