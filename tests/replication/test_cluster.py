@@ -15,95 +15,31 @@ import re
 import signal
 import socket
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 import requests
 
 from tests.e2e.support import (
-    RegistryServer,
     bearer,
     client_session,
     free_port,
-    instance_body,
     run_registry_command,
     unique,
 )
 from tests.eureka.helpers import eureka_instance
+from tests.replication.cluster_support import (
+    JSON,
+    Cluster,
+    eureka_app,
+    instances,
+    kill_9,
+    register,
+    wait_for,
+    worker_pid,
+)
 
 pytestmark = pytest.mark.e2e
-
-JSON = {"Accept": "application/json"}
-
-
-def wait_for(predicate: Callable[..., Any], *args: Any, timeout: float = 10.0) -> Any:
-    """Poll until ``predicate(*args)`` is truthy; return it (fail after ``timeout``)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate(*args)
-        if value:
-            return value
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
-
-
-class Cluster:
-    """Nodes sharing ``cluster_dir``; each with its own API and replication port."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.cluster_dir = root / "cluster"
-        self.nodes: list[RegistryServer] = []
-        self._started = 0
-
-    def start(
-        self, replication_port: int | None = None, **extra: str
-    ) -> RegistryServer:
-        port = replication_port or free_port()
-        self._started += 1
-        log_dir = self.root / f"node-{self._started}"
-        log_dir.mkdir()
-        flags = [
-            "--replication",
-            "--replication_host=127.0.0.1",
-            f"--replication_port={port}",
-            f"--cluster_dir={self.cluster_dir}",
-            "--cluster_size=3",
-            "--auth_mode=trusted",
-            "--min_ttl=1s",
-            "--default_ttl=30s",
-            *(f"--{name}={value}" for name, value in extra.items()),
-        ]
-        node = RegistryServer(log_dir / "registry.log", flags)
-        node.replication_port = port  # type: ignore[attr-defined]
-        self.nodes.append(node)
-        started = time.monotonic()
-        node.start()
-        node.startup_seconds = time.monotonic() - started  # type: ignore[attr-defined]
-        return node
-
-    def stop_all(self) -> None:
-        for node in self.nodes:
-            node.send_sigterm()
-        for node in self.nodes:
-            try:
-                node.terminate()
-            finally:
-                node.cleanup()
-
-
-def worker_pid(node: RegistryServer) -> int:
-    """The pid of the node's worker process (where the data and streams live)."""
-    found = re.findall(r"services started in pid (\d+)", node.log)
-    assert found, node.log
-    return int(found[-1])
-
-
-def kill_9(node: RegistryServer) -> None:
-    os.kill(worker_pid(node), signal.SIGKILL)
-    node.cleanup()  # SIGKILL to the main pid, and wait for it
 
 
 @pytest.fixture(scope="module")
@@ -122,23 +58,6 @@ def http() -> Iterator[requests.Session]:
     with client_session() as session:
         session.headers.update(bearer("default"))  # trusted mode: the namespace
         yield session
-
-
-def instances(http, node, service: str, namespace: str = "default") -> list[dict]:
-    response = http.get(
-        node.url(f"/api/v1/instances?service_name={service}"), headers=bearer(namespace)
-    )
-    assert response.status_code == 200, response.text
-    return response.json()["instances"]
-
-
-def register(http, node, service: str, namespace: str = "default", **extra) -> str:
-    body = instance_body(service, **extra)
-    response = http.post(
-        node.url("/api/v1/instances"), json=body, headers=bearer(namespace)
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
 
 
 def test_the_first_node_serves_at_once(cluster):
@@ -177,15 +96,6 @@ def test_native_writes_reach_every_node(cluster, http):
     assert http.delete(n3.url(f"/api/v1/instances/{instance_id}")).status_code == 200
     for node in (n1, n2):
         wait_for(lambda node: not instances(http, node, service), node)
-
-
-def eureka_app(http, node, app: str) -> dict | None:
-    response = http.get(node.url(f"/eureka/v2/apps/{app}"), headers=JSON)
-    if response.status_code == 404:
-        return None
-    assert response.status_code == 200, response.text
-    (instance,) = response.json()["application"]["instance"]
-    return dict(instance)
 
 
 def test_eureka_writes_reach_every_node(cluster, http):
