@@ -23,6 +23,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
@@ -33,6 +34,9 @@ from replication.wire import frame
 RING_SIZE: Final = 65_536
 #: REPAIR events waiting for one peer at most; more are dropped (counted).
 REPAIR_QUEUE_LIMIT: Final = 4_096
+#: How long after its start a node replays its whole ring to a member reading it
+#: for the first time (after that, such a member gets a snapshot).
+FRESH_EPOCH: Final = 60.0
 #: Events handed to a writer at once.
 BATCH: Final = 1_024
 
@@ -54,11 +58,18 @@ class Subscription:
 class Hub:
     """The ring of outgoing events and the peers reading it."""
 
-    def __init__(self, state: ReplicationState, size: int | None = None) -> None:
+    def __init__(
+        self,
+        state: ReplicationState,
+        size: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         #: Names this ring: ids are only replayable within one epoch (a restarted
         #: node starts again from 1).
         self.epoch = uuid.uuid4().hex[:16]
         self._state = state
+        self._clock = clock
+        self._started = clock()
         self._size = size = size or RING_SIZE
         self._frames: list[bytes] = [b""] * size
         self._head = 0
@@ -89,9 +100,10 @@ class Hub:
         ``epoch`` is ``None`` for a reader of the original's protocol: live events
         only, as the original does. :data:`SNAPSHOT` is a joining node's: the whole
         state first. Any other is a member's that holds state: it gets the events
-        after ``last_id`` of this epoch, or every event of this epoch when it has
-        not read it yet (it may have missed writes we took before it connected),
-        while the ring still holds them (replay); else a snapshot first. A
+        after ``last_id`` of this epoch, or, while this epoch is younger than
+        :data:`FRESH_EPOCH`, every event of it when it has not read it yet (it may
+        have missed writes we took before it connected), while the ring still
+        holds them (replay); else a snapshot first. A
         previous subscription of the same member is closed (the newer wins).
         """
         with self._cond:
@@ -99,11 +111,20 @@ class Hub:
             if previous is not None:
                 previous.closed = True
             head = self._head
-            start = last_id if epoch == self.epoch and last_id is not None else 0
+            ours = epoch == self.epoch and last_id is not None
+            start = last_id if ours and last_id is not None else 0
+            # Every event of the epoch only while it is young: the reader missed
+            # writes we took before it connected. Older history would replay
+            # registrations and deregistrations since superseded elsewhere.
+            young = self._clock() - self._started <= FRESH_EPOCH
             mode: Mode
             if epoch is None:
                 cursor, mode = head, "live"
-            elif epoch != SNAPSHOT and head - self._size <= start <= head:
+            elif (
+                epoch != SNAPSHOT
+                and (ours or young)
+                and head - self._size <= start <= head
+            ):
                 cursor, mode = start, "replay"
                 self._state.replayed += head - start
             else:

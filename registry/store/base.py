@@ -184,9 +184,11 @@ class CatalogWriter(ABC):
         Keeps ``registration_ns`` (the origin's registration time) and restarts
         the TTL from now. The same registration (same id and registration time)
         is replaced in place: journalled as UPDATED when anything but its renewal
-        changed, not at all otherwise. A different registration goes through the
-        registration rules like :meth:`register` (a newer stored copy is kept and
-        renewed) and is journalled as REGISTERED. Capacity is not checked: the
+        changed, not at all otherwise. An older registration than the stored one
+        only renews the stored one (the latest registration wins, whatever order
+        the messages arrive in). A newer one goes through the registration rules
+        like :meth:`register` (a stored copy they prefer is kept and renewed) and
+        is journalled as REGISTERED. Capacity is not checked: the
         origin admitted the instance. Raises :class:`FieldTooLongError`; backends
         that cannot be replicated raise :class:`NotImplementedError`.
         """

@@ -113,6 +113,9 @@ class InMemoryCatalog(Catalog):
             old = self._by_id.get(registration.id)
             live = old if old is not None and not _expired(old, now) else None
             same = live is not None and live.registration_ns == registration_ns
+            if live is not None and live.registration_ns > registration_ns:
+                # A later registration is held (it reached us first): it wins.
+                return self._replace(live, live.status, live.extension)
             if not same and self._rules and self._rules.applies_to(registration):
                 admitted = self._rules.admit(registration, live)
                 if admitted is None and live is not None:

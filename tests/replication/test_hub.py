@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from replication.hub import REPAIR_QUEUE_LIMIT, Hub
+from replication.hub import FRESH_EPOCH, REPAIR_QUEUE_LIMIT, SNAPSHOT, Hub
 from replication.state import ReplicationState
 from replication.wire import frame
 
@@ -110,3 +110,14 @@ def test_stop_ends_every_stream():
     subscription, _ = hub.subscribe("peer", None, None)
     hub.stop()
     assert hub.next_batch(subscription, 1) is None
+
+
+def test_a_first_reader_replays_a_young_ring_and_snapshots_an_old_one():
+    now = [0.0]
+    hub = Hub(ReplicationState(), size=8, clock=lambda: now[0])
+    hub.publish(b"x")
+    assert hub.subscribe("a", None, "none")[1] == "replay"
+    now[0] = FRESH_EPOCH + 1
+    assert hub.subscribe("b", None, "none")[1] == "snapshot"
+    assert hub.subscribe("c", 1, hub.epoch)[1] == "replay"  # a reader of ours: always
+    assert hub.subscribe("d", None, SNAPSHOT)[1] == "snapshot"

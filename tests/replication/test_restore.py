@@ -93,6 +93,16 @@ def test_a_new_registration_time_is_a_registration(clock):
     assert kinds(catalog) == [ChangeKind.REGISTERED, ChangeKind.REGISTERED]
 
 
+def test_an_older_registration_than_the_stored_one_only_renews_it(clock):
+    catalog = InMemoryCatalog(clock)
+    newer = catalog.restore(registration(tags=("new",)), ORIGIN_NS + 5)
+    clock.advance(1)
+    kept = catalog.restore(registration(tags=("old",)), ORIGIN_NS)
+    assert (kept.tags, kept.registration_ns) == (("new",), newer.registration_ns)
+    assert kept.last_renewal_ns == clock.now_ns()
+    assert kinds(catalog) == [ChangeKind.REGISTERED]
+
+
 def test_rules_decide_new_registrations_but_not_updates(clock):
     catalog = InMemoryCatalog(clock, rules=RegistrationRules([KeepStored()]))
     first = catalog.restore(registration(), ORIGIN_NS)
