@@ -19,12 +19,14 @@ COPY catalogs ./catalogs
 COPY metrics ./metrics
 COPY dashboard ./dashboard
 COPY registry_client ./registry_client
+COPY replication ./replication
 RUN pip install -c constraints.txt --upgrade pip \
     && pip install -c constraints.txt . \
     && useradd --system --uid 10001 --no-create-home registry
 
 USER 10001
-EXPOSE 8080
+# 8080: the API; 6100: replication between the nodes of a cluster (A8_REPLICATION).
+EXPOSE 8080 6100
 # SIGTERM reaches the server's main process directly (runregistry is PID 1 and stays
 # granian's main process, or execs gunicorn with --server gunicorn): clean stop.
 STOPSIGNAL SIGTERM

@@ -22,6 +22,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import cluster_suite
 import eureka_suite
 import memory
 import native_suite
@@ -37,6 +38,7 @@ SUITES: dict[str, tuple[tuple[str, ...], SuiteRun]] = {
     "native": (native_suite.SCENARIOS, native_suite.run),
     "eureka": (eureka_suite.SCENARIOS, eureka_suite.run),
     "redis": (redis_suite.SCENARIOS, redis_suite.run),
+    "cluster": (cluster_suite.SCENARIOS, cluster_suite.run),
     "memory": (memory.SCENARIOS, memory.run),
 }
 #: Suites that start no registry: run once, whatever ``--servers`` says.

@@ -238,6 +238,13 @@ def _validate(config: RegistryConfig, raw: Mapping[str, str]) -> None:
     _validate_catalogs(config, raw)
     if config.replication and config.store == "redis":
         raise _error("replication", raw, "cannot be combined with store=redis")
+    cluster_dir = config.cluster_dir
+    if (
+        config.replication
+        and os.path.exists(cluster_dir)
+        and not os.path.isdir(cluster_dir)
+    ):
+        raise _error("cluster_dir", raw, "exists and is not a directory")
     if config.workers > 1 and config.store == "inmem":
         reason = "must be 1 with store=inmem (the in-memory store lives in one process)"
         raise _error("workers", raw, reason)

@@ -92,6 +92,7 @@ class RegistryConfig:
     api_port: int = 8080
     replication_port: int = 6100
     replication: bool = False
+    replication_host: str = ""
     sync_timeout: float = 30.0
     cluster_dir: str = "/tmp/sd-cluster"
     cluster_size: int = 0

@@ -81,6 +81,17 @@ def _host(text: str) -> str:
     raise ValueError("not an IP address or host name" + hint)
 
 
+def _ip_or_empty(text: str) -> str:
+    """An IPv4 or IPv6 literal (brackets optional), or empty."""
+    bare = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+    if bare:
+        try:
+            ipaddress.ip_address(bare)
+        except ValueError:
+            raise ValueError("not an IP address") from None
+    return bare
+
+
 def _url(text: str) -> str:
     if text:
         parts = urlsplit(text)
@@ -214,6 +225,11 @@ SETTINGS: Final[tuple[Setting[Any], ...]] = (
     _i("api_port", _PORT, "port of the REST API (1-65535)"),
     _i("replication_port", _PORT, "port of the replication server (1-65535)"),
     _b("replication", "enable clustering (store inmem only)"),
+    _s(
+        "replication_host",
+        _ip_or_empty,
+        "IP this node advertises and binds replication to; empty = first non-loopback",
+    ),
     Setting(
         "sync_timeout",
         "duration",
@@ -298,13 +314,7 @@ SETTINGS: Final[tuple[Setting[Any], ...]] = (
 
 BY_NAME: Final = {setting.name: setting for setting in SETTINGS}
 
-UNSUPPORTED_YET: tuple[str, ...] = (
-    "replication",
-    "replication_port",
-    "sync_timeout",
-    "cluster_dir",
-    "cluster_size",
-)
+UNSUPPORTED_YET: tuple[str, ...] = ()
 """Settings whose feature has not landed: any non-default value is a ConfigError.
 
 Remove a name here when its feature lands; nothing else needs to change.

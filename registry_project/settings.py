@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "dashboard",
     "eureka_compat",
     "catalogs",
+    "replication",
 ]
 # Single-purpose middleware, outermost first (registry.http.middleware says why
 # this order).

@@ -22,6 +22,7 @@ PACKAGES = [
     "metrics",
     "dashboard",
     "registry_client",
+    "replication",
 ]
 RUNTIME_CODE = [*PACKAGES, "manage.py"]
 TEST_CODE = ["tests", "bench"]

@@ -176,6 +176,24 @@ class CatalogWriter(ABC):
     def expire(self) -> int:
         """Remove every instance whose TTL has run out; return how many went."""
 
+    def restore(
+        self, registration: InstanceRegistration, registration_ns: int
+    ) -> ServiceInstance:
+        """Store an instance another node of a cluster holds (a replicated write).
+
+        Keeps ``registration_ns`` (the origin's registration time) and restarts
+        the TTL from now. The same registration (same id and registration time)
+        is replaced in place: journalled as UPDATED when anything but its renewal
+        changed, not at all otherwise. An older registration than the stored one
+        only renews the stored one (the latest registration wins, whatever order
+        the messages arrive in). A newer one goes through the registration rules
+        like :meth:`register` (a stored copy they prefer is kept and renewed) and
+        is journalled as REGISTERED. Capacity is not checked: the
+        origin admitted the instance. Raises :class:`FieldTooLongError`; backends
+        that cannot be replicated raise :class:`NotImplementedError`.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot restore instances")
+
     def set_status(
         self, instance_id: str, status: str, extension: bytes | None = None
     ) -> ServiceInstance:
@@ -237,6 +255,11 @@ class ForwardingCatalog(Catalog):
 
     def update(self, instance_id: str, change: UpdateFunction) -> ServiceInstance:
         return self.inner.update(instance_id, change)
+
+    def restore(
+        self, registration: InstanceRegistration, registration_ns: int
+    ) -> ServiceInstance:
+        return self.inner.restore(registration, registration_ns)
 
     def expire(self) -> int:
         return self.inner.expire()

@@ -104,6 +104,46 @@ class InMemoryCatalog(Catalog):
             self._journal_change(ChangeKind.REGISTERED, record, now)
         return record
 
+    def restore(
+        self, registration: InstanceRegistration, registration_ns: int
+    ) -> ServiceInstance:
+        check_limits(registration)
+        with self._lock:
+            now = self._clock.now_ns()
+            old = self._by_id.get(registration.id)
+            live = old if old is not None and not _expired(old, now) else None
+            same = live is not None and live.registration_ns == registration_ns
+            if live is not None and live.registration_ns > registration_ns:
+                # A later registration is held (it reached us first): it wins.
+                return self._replace(live, live.status, live.extension)
+            if not same and self._rules and self._rules.applies_to(registration):
+                admitted = self._rules.admit(registration, live)
+                if admitted is None and live is not None:
+                    return self._replace(live, live.status, live.extension)
+                if admitted is not None:
+                    check_limits(admitted)
+                    registration = admitted
+            record = ServiceInstance(
+                registration.id,
+                registration.service_name,
+                registration.endpoint,
+                registration.status,
+                registration.ttl,
+                registration.metadata,
+                registration.tags,
+                registration_ns,
+                now,
+                registration.extension,
+            )
+            if old is not None and old.service_name != record.service_name:
+                self._unindex(old)
+            self._store(record)
+            if not same:
+                self._journal_change(ChangeKind.REGISTERED, record, now)
+            elif live is not None and _differs(live, record):
+                self._journal_change(ChangeKind.UPDATED, record, now)
+        return record
+
     def deregister(self, instance_id: str) -> ServiceInstance:
         with self._lock:
             record = self._live(instance_id)
@@ -268,3 +308,16 @@ class InMemoryCatalog(Catalog):
 def _expired(record: ServiceInstance, now: int) -> bool:
     deadline = record.expires_ns
     return deadline is not None and deadline < now
+
+
+def _differs(old: ServiceInstance, new: ServiceInstance) -> bool:
+    """Whether ``new`` changes anything a reader sees besides the renewal time."""
+    return (
+        old.status != new.status
+        or old.metadata != new.metadata
+        or old.tags != new.tags
+        or old.extension != new.extension
+        or old.ttl != new.ttl
+        or old.endpoint != new.endpoint
+        or old.service_name != new.service_name
+    )

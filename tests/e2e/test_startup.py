@@ -54,11 +54,16 @@ BAD_CONFIGURATIONS = [
     (["--require_https=maybe"], {}, "require_https", "maybe"),
     (["--nope", "1"], {}, "nope", "nope"),
     (["stray"], {}, "stray", "stray"),
-    (["--replication"], {}, "replication", "replication"),
     (["--k8s_url", "k8s:8080"], {}, "k8s_url", "k8s:8080"),
     (["--k8s_token", "t0ken"], {}, "k8s_token", "****"),
     (["--eureka_url", "ftp://eureka/"], {}, "eureka_url", "ftp://eureka/"),
     (["--fs_catalog", "/no/such/dir"], {}, "fs_catalog", "/no/such/dir"),
+    (
+        ["--replication", "--replication_host", "node-1"],
+        {},
+        "replication_host",
+        "node-1",
+    ),
     (["--store_address", "localhost:6379"], {}, "store_address", "localhost:6379"),
 ]
 

@@ -258,6 +258,53 @@ class CatalogComponentSerializer(serializers.Serializer[Any]):
     )
 
 
+class ClusterPropertiesSerializer(serializers.Serializer[Any]):
+    size = serializers.IntegerField(help_text="Live members, this node included.")
+    threshold = serializers.IntegerField(help_text="`cluster_size`.")
+    message = serializers.CharField(
+        required=False, help_text="Below the threshold for at least 10 minutes."
+    )
+
+
+class ClusterComponentSerializer(serializers.Serializer[Any]):
+    healthy = serializers.BooleanField(help_text="Always true.")
+    properties = ClusterPropertiesSerializer()
+
+
+class ReplicationPropertiesSerializer(serializers.Serializer[Any]):
+    peers = serializers.IntegerField(help_text="Peer streams this node reads.")
+    connected = serializers.IntegerField()
+    disconnected_seconds = serializers.DictField(
+        child=serializers.FloatField(), help_text="Member id → seconds down."
+    )
+    published = serializers.IntegerField(help_text="Local writes sent.")
+    replayed = serializers.IntegerField(help_text="Events sent again after a drop.")
+    dropped = serializers.IntegerField(
+        help_text="Events a reader missed (it then got a snapshot)."
+    )
+    snapshots_served = serializers.IntegerField()
+    rejected = serializers.IntegerField(
+        help_text="Received messages that could not be applied."
+    )
+    reconciled = serializers.IntegerField(
+        help_text="Instances removed because a peer's full state lacked them."
+    )
+    queue_depths = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Reader → events behind."
+    )
+    message = serializers.CharField(
+        required=False,
+        help_text="`<n>/<m> replication clients disconnected for at least <d>`.",
+    )
+
+
+class ReplicationComponentSerializer(serializers.Serializer[Any]):
+    healthy = serializers.BooleanField(
+        help_text="False once a peer stream has been down for 10 minutes."
+    )
+    properties = ReplicationPropertiesSerializer()
+
+
 class UptimeReportSerializer(serializers.Serializer[Any]):
     """Component name → health."""
 
@@ -273,4 +320,10 @@ class UptimeReportSerializer(serializers.Serializer[Any]):
     )
     CATALOG_FILESYSTEM = CatalogComponentSerializer(
         required=False, help_text="With `fs_catalog`: each namespace's file."
+    )
+    CLUSTER = ClusterComponentSerializer(
+        required=False, help_text="With `replication` on: cluster membership."
+    )
+    REPLICATION = ReplicationComponentSerializer(
+        required=False, help_text="With `replication` on: the peer streams."
     )
