@@ -138,9 +138,9 @@ def measure_here(instances: int, kind: str, top: int) -> dict[str, Any]:
     os.environ["A8_LOG_LEVEL"] = "warning"
     os.environ["A8_MAX_TTL"] = "10m"
     sys.path.insert(0, str(ROOT))
-    from django.core.wsgi import get_wsgi_application
+    from registry_project.wsgi import application  # what the servers run
 
-    call = Caller(get_wsgi_application())
+    call = Caller(application)
     services = instances // PER_SERVICE
     # Warm-up on services of their own: imports, lazy setup, every route once.
     warm = range(services, services + 1)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import ssl
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -31,6 +30,7 @@ from catalogs.eureka_mapping import (
 from catalogs.snapshot import SnapshotCatalog
 from catalogs.state import SourceState
 from eureka_compat.instances import EurekaRegistrationError
+from registry.services import ServiceThread
 from registry.store.clock import Clock
 from registry.store.records import ServiceInstance
 
@@ -45,10 +45,11 @@ class EurekaFetchError(Exception):
     """No URL answered with a usable document; ``str()`` names each failure."""
 
 
-class EurekaMirror:
+class EurekaMirror(ServiceThread):
     """Keeps :attr:`catalog` equal to the remote registry."""
 
     name = "catalog-eureka"
+    join_seconds = 1.0  # a request in flight ends with its timeout
 
     def __init__(
         self,
@@ -58,6 +59,7 @@ class EurekaMirror:
         ssl_context: ssl.SSLContext | None = None,
         timeout: float = REQUEST_TIMEOUT_SECONDS,
     ) -> None:
+        super().__init__()
         self.urls = [url.rstrip("/") for url in urls]
         self.catalog = SnapshotCatalog(clock)
         self.state = SourceState("eureka")
@@ -68,26 +70,8 @@ class EurekaMirror:
         self._preferred = 0
         self._instances: dict[str, ServiceInstance] = {}
         self._delta_version: str | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    # -- lifecycle ------------------------------------------------------------
-
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop; a request in flight ends with its timeout on a daemon thread."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=1)
-            self._thread = None
-
-    def _loop(self) -> None:
+    def run(self) -> None:
         backoff = FIRST_BACKOFF_SECONDS
         wait = 0.0
         while not self._stop.wait(wait):

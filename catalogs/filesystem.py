@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 
 from catalogs.snapshot import SnapshotCatalog
 from catalogs.state import SourceState
+from registry.services import ServiceThread
 from registry.store.clock import Clock
 from registry.store.records import Endpoint, ServiceInstance, instance_id, stored_json
 
@@ -167,35 +167,22 @@ class FileSource:
         return None
 
 
-class FilesystemPoller:
+class FilesystemPoller(ServiceThread):
     """A background service that refreshes every namespace's file source."""
 
     name = "catalog-filesystem"
+    join_seconds = 2.0
 
     def __init__(
         self,
         sources: Callable[[], list[FileSource]],
         interval: float = POLL_INTERVAL_SECONDS,
     ) -> None:
+        super().__init__()
         self._sources = sources
         self._interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2)
-            self._thread = None
-
-    def _loop(self) -> None:
+    def run(self) -> None:
         while not self._stop.wait(self._interval):
             for source in self._sources():
                 try:

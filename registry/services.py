@@ -15,17 +15,19 @@ logger = logging.getLogger(__name__)
 SWEEP_INTERVAL_SECONDS = 0.2
 
 
-class PeriodicService:
-    """Runs ``work`` every ``interval`` seconds on a daemon thread until stopped.
+class ServiceThread:
+    """A background service whose work runs on one daemon thread.
 
-    One failing pass is logged and the next one runs: the service must outlive a
-    store outage or a bug met once.
+    A subclass sets :attr:`name` and implements :meth:`run`, which returns once
+    :attr:`_stop` is set (wait on it between steps). ``stop()`` sets it and waits
+    for the thread :attr:`join_seconds` at most: a step blocked in I/O ends with
+    its own timeout, on a daemon thread that cannot keep the process alive.
     """
 
-    def __init__(self, name: str, interval: float, work: Callable[[], object]) -> None:
-        self.name = name
-        self._interval = interval
-        self._work = work
+    name: str
+    join_seconds = 5.0
+
+    def __init__(self) -> None:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -38,17 +40,34 @@ class PeriodicService:
         if self._thread is not None:
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+        self._thread = threading.Thread(target=self.run, name=self.name, daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop the thread and wait for the pass in progress (5 s at most)."""
+        """Stop the thread and wait for the step in progress, briefly."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=self.join_seconds)
             self._thread = None
 
-    def _loop(self) -> None:
+    def run(self) -> None:
+        raise NotImplementedError
+
+
+class PeriodicService(ServiceThread):
+    """Runs ``work`` every ``interval`` seconds on a daemon thread until stopped.
+
+    One failing pass is logged and the next one runs: the service must outlive a
+    store outage or a bug met once.
+    """
+
+    def __init__(self, name: str, interval: float, work: Callable[[], object]) -> None:
+        super().__init__()
+        self.name = name
+        self._interval = interval
+        self._work = work
+
+    def run(self) -> None:
         while not self._stop.wait(self._interval):
             try:
                 self._work()
