@@ -113,19 +113,30 @@ class EurekaView(NamespacedView):
         return self.cached_document(kind, arg, catalog, render)
 
     def find(self, app: str, instance_id: str) -> ServiceInstance:
-        """An instance by its Eureka id within ``app`` (404 when unknown)."""
-        catalog = self.catalog()
+        """An instance by its id within ``app``, to read it (404 when unknown):
+        a Eureka registration, else a natively registered instance of that app."""
         try:
-            return catalog.get_instance(store_id(app, instance_id))
-        except InstanceNotFoundError:
+            return self.find_registered(app, instance_id)
+        except RegistryError:
             pass
         try:
-            record = catalog.get_instance(instance_id)  # natively registered
+            record = self.catalog().get_instance(instance_id)  # natively registered
         except InstanceNotFoundError as err:
             raise not_found() from err
         if app_name(record) != app.upper():
             raise not_found()
         return record
+
+    def find_registered(self, app: str, instance_id: str) -> ServiceInstance:
+        """An instance registered through the Eureka API, to write it (404 when
+        unknown). Writes address the store id ``<APP>:<id>`` only (spec §6.4.2,
+        §6.4.3, §6.4.8): a natively registered instance is renewed, cancelled
+        and changed through the native API, so a Eureka write to it is a 404,
+        like one to any id this API never registered (decisions.md)."""
+        try:
+            return self.catalog().get_instance(store_id(app, instance_id))
+        except InstanceNotFoundError as err:
+            raise not_found() from err
 
 
 def not_found() -> RegistryError:
@@ -253,7 +264,7 @@ class InstanceView(EurekaView):
     def put(
         self, request: HttpRequest, app: str, instance_id: str, token: str = ""
     ) -> HttpResponse:
-        record = self.find(app, instance_id)
+        record = self.find_registered(app, instance_id)
         guard = renewal_guard(_int_param(request, "lastDirtyTimestamp"))
         try:
             self.catalog().renew(record.id, guard)
@@ -264,7 +275,7 @@ class InstanceView(EurekaView):
     def delete(
         self, request: HttpRequest, app: str, instance_id: str, token: str = ""
     ) -> HttpResponse:
-        record = self.find(app, instance_id)
+        record = self.find_registered(app, instance_id)
         try:
             self.catalog().deregister(record.id)
         except InstanceNotFoundError as err:
@@ -300,7 +311,7 @@ class StatusView(EurekaView):
         override: str,
         status: str,
     ) -> HttpResponse:
-        record = self.find(app, instance_id)
+        record = self.find_registered(app, instance_id)
         now_ms = self.runtime.clock.now_ns() // 1_000_000
         change = override_update(
             override, status, _int_param(request, "lastDirtyTimestamp"), now_ms
@@ -321,7 +332,7 @@ class MetadataView(EurekaView):
     def put(
         self, request: HttpRequest, app: str, instance_id: str, token: str = ""
     ) -> HttpResponse:
-        record = self.find(app, instance_id)
+        record = self.find_registered(app, instance_id)
         try:
             self.catalog().update(record.id, metadata_update(request.GET.dict()))
         except InstanceNotFoundError as err:

@@ -101,11 +101,10 @@ SPECTACULAR_SETTINGS = {
         "registry.api.openapi.hooks.describe_common_behaviour",
         "eureka_compat.openapi.xml_bodies.xml_registration_bodies",
     ],
+    # Kept as named before the native registration body got its schema from the
+    # parser's field table (no enum component: case-insensitive values are a pattern).
     "ENUM_NAME_OVERRIDES": {
-        "EndpointTypeEnum": "registry.api.openapi.shapes.ENDPOINT_TYPE_CHOICES",
-        "RegistrationStatusEnum": (
-            "registry.api.openapi.shapes.REGISTRATION_STATUS_CHOICES"
-        ),
+        "EurekaInstanceStatusEnum": "eureka_compat.openapi.shapes.STATUS_CHOICES",
     },
     "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
     "TAGS": [

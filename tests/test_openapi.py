@@ -323,6 +323,7 @@ def test_bearer_scheme_explains_every_auth_mode(schema):
 
 
 def test_registration_body_matches_the_parser(schema):
+    """Spot checks; tests/test_field_tables.py checks every field of the table."""
     body = _resolve(
         schema,
         schema["paths"]["/api/v1/instances"]["post"]["requestBody"]["content"][
@@ -331,22 +332,26 @@ def test_registration_body_matches_the_parser(schema):
     )
     members = body["properties"]
     endpoint = members["endpoint"]["properties"]
-    assert endpoint["type"]["allOf"][0]["enum"] == sorted(ENDPOINT_TYPES)
-    status = [_resolve(schema, choice) for choice in members["status"]["oneOf"]]
-    assert status[0]["enum"] == list(REGISTRATION_STATUSES)
+    assert endpoint["type"]["enum"] == sorted(ENDPOINT_TYPES)
+    # Any case: a pattern, and the canonical values in an extension.
+    assert members["status"]["x-caseInsensitiveEnum"] == list(REGISTRATION_STATUSES)
+    assert re.fullmatch(members["status"]["pattern"], "out_Of_service")
+    assert not re.fullmatch(members["status"]["pattern"], "DOWN")
     assert members["status"]["nullable"]
     assert members["tags"]["nullable"]
-    # Limits in bytes: no maxLength (it counts characters), the description says.
+    # Limits in bytes: no maxLength (it counts characters); x-maxBytes and the text.
     assert "maxLength" not in members["service_name"]
+    assert members["service_name"]["x-maxBytes"] == MAX_SERVICE_NAME_BYTES
     assert f"{MAX_SERVICE_NAME_BYTES} bytes" in members["service_name"]["description"]
     assert "maxLength" not in endpoint["value"]
+    assert endpoint["value"]["x-maxBytes"] == MAX_ENDPOINT_VALUE_BYTES
     assert f"{MAX_ENDPOINT_VALUE_BYTES} bytes" in endpoint["value"]["description"]
     assert (members["ttl"]["minimum"], members["ttl"]["maximum"]) == (
         0,
         MAX_TTL_SECONDS,
     )
     assert str(MAX_METADATA_BYTES) in members["metadata"]["description"]
-    assert members["metadata"].keys() == {"description"}  # any JSON value
+    assert members["metadata"].keys() == {"description", "x-maxBytes"}  # any JSON
     assert set(body["required"]) == {"service_name", "endpoint"}
 
 

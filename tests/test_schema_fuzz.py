@@ -12,6 +12,8 @@ minute; ``schemathesis run --checks all`` against a server explores much further
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -26,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from eureka_compat.formats import XML
 from registry_project.wsgi import application
 from tests.support.schema import served_schema
 
@@ -62,7 +65,17 @@ def test_answers_match_the_schema(case: schemathesis.Case) -> None:
     _same_app_as_the_path(case)
     # The WSGI transport does not decompress: ask for identity bodies.
     response = case.call(app=application, headers={"Accept-Encoding": "identity"})
-    case.validate_response(response, checks=CHECKS)
+    case.validate_response(response, checks=_checks(case))
+
+
+def _checks(case: schemathesis.Case) -> list[Any]:
+    """XML text has no JSON types: a body whose string member was mutated into
+    ``null`` or a number is sent as the text ``null`` or ``5``, which the server
+    rightly reads as a valid string. Such XML bodies are not invalid, so the
+    negative-data check does not apply to them (every other check does)."""
+    if case.media_type == XML:
+        return [check for check in CHECKS if check is not negative_data_rejection]
+    return CHECKS
 
 
 def _same_app_as_the_path(case: schemathesis.Case) -> None:
@@ -75,9 +88,12 @@ def _same_app_as_the_path(case: schemathesis.Case) -> None:
     instance = body.get("instance", body)  # JSON wraps it; the XML root *is* it
     named = instance.get("app") if isinstance(instance, dict) else None
     if isinstance(instance, dict) and isinstance(named, str):
-        # XML cannot carry control characters (the serializer drops them): keep the
-        # body and the path the same by dropping them from both.
-        app = "".join(char for char in named if char.isprintable())
+        # XML cannot carry control characters (the serializer drops them), and `/`,
+        # `#` and `?` end a path segment: keep the body and the path the same by
+        # dropping them from both.
+        app = "".join(
+            char for char in named if char.isprintable() and char not in "/#?"
+        )
         instance["app"] = app
-        if app.strip() and "/" not in app and case.path_parameters:
+        if app.strip() and case.path_parameters:
             case.path_parameters["app"] = app.strip()

@@ -32,7 +32,8 @@ _PATH_TEXTS = {
     "may be empty (`/api/eureka//v2/apps`). An `Authorization` header wins.",
     "app": "Application name, any case (`demo-app` is `DEMO-APP`).",
     "instance_id": "The `instanceId` (e.g. `10.0.0.5:reviews:9080`), percent-decoded: "
-    "`:` raw or `%3A`; a `.` is part of the id. Native instances: their native id.",
+    "`:` raw or `%3A`; a `.` is part of the id. Native instances: their native id "
+    "(read routes only; the write routes answer 404 for them).",
     "vip": "A VIP address, matched exactly (case-sensitive).",
 }
 PATH_PARAMETERS = {name: path(name, text) for name, text in _PATH_TEXTS.items()}

@@ -215,7 +215,11 @@ read too. Ports default to 80 (enabled) and 443 (disabled). `leaseInfo`: only
 values are kept as JSON text, `@class` is dropped, `{TAGS_METADATA_KEY}` (`,`/`;`
 list) sets the native tags. `lastDirtyTimestamp` defaults to now.""",
     {
-        **_fields("hostName app ipAddr", _text()),
+        # Trimmed by the server: blank (whitespace only) is missing (400).
+        **_fields(
+            "hostName app ipAddr",
+            lambda: _pattern(r"\S", "Required; not blank once trimmed."),
+        ),
         **_fields(
             "instanceId status overriddenstatus vipAddress secureVipAddress "
             "homePageUrl statusPageUrl healthCheckUrl secureHealthCheckUrl "

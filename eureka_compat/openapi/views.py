@@ -33,6 +33,11 @@ from registry.http.openapi import View, query
 
 TEXT = "text/plain"
 _NOT_FOUND = empty("Unknown application or instance; clients register again.")
+#: The write routes address instances registered through the Eureka API only.
+_NOT_REGISTERED = empty(
+    "Unknown application or instance, or one registered through the native API "
+    "(renewed and changed there only); clients register again."
+)
 _STALE = " Renewal times in it may be up to 30 s old (as with Eureka's cache)."
 _REGIONS = [query("regions", str, "Remote regions: ignored.")]
 _LONG_TEXT = (
@@ -150,9 +155,9 @@ instance_docs = docs(
         "renewInstance",
         "Renew (heartbeat)",
         "Restarts the instance's TTL. 404 asks the client to register again: unknown "
-        "instance, status `UNKNOWN` (after an override removal), or a "
-        "`lastDirtyTimestamp` newer than the stored one.",
-        {200: empty("Renewed."), 404: _NOT_FOUND},
+        "instance (natively registered ones included), status `UNKNOWN` (after an "
+        "override removal), or a `lastDirtyTimestamp` newer than the stored one.",
+        {200: empty("Renewed."), 404: _NOT_REGISTERED},
         "PUT",
         [
             query("status", str, "Ignored: clients re-register instead."),
@@ -164,7 +169,7 @@ instance_docs = docs(
         "cancelInstance",
         "Cancel (deregister)",
         "Removes the instance at once (`DELETED` in the delta).",
-        {200: empty("Removed."), 404: _NOT_FOUND},
+        {200: empty("Removed."), 404: _NOT_REGISTERED},
         "DELETE",
     ),
 )
@@ -177,7 +182,7 @@ status_docs = docs(
         {
             200: empty("Overridden."),
             400: empty("`value` missing or not a status (Eureka answers 500)."),
-            404: _NOT_FOUND,
+            404: _NOT_REGISTERED,
         },
         "PUT",
         [query("value", _STATUS, "The status, any case.", required=True), _LAST_DIRTY],
@@ -188,7 +193,7 @@ status_docs = docs(
         f"Sets `overriddenstatus` to `{UNKNOWN}` and `status` to `value`, by default "
         f"`{UNKNOWN}`: the next renewal then gets 404 and the client registers again "
         "with its own status.",
-        {200: empty("Removed."), 404: _NOT_FOUND},
+        {200: empty("Removed."), 404: _NOT_REGISTERED},
         "DELETE",
         [query("value", _STATUS, "Fallback status; any case."), _LAST_DIRTY],
     ),
@@ -202,7 +207,7 @@ metadata_docs = docs(
         {
             200: empty("Merged."),
             400: empty("The metadata would pass 1024 bytes (compact JSON, UTF-8)."),
-            404: _NOT_FOUND,
+            404: _NOT_REGISTERED,
         },
         "PUT",
         [

@@ -14,8 +14,12 @@ from typing import Any
 
 import orjson
 
+from registry.http.fields import FieldSpec
 from registry.http.json_bodies import TOO_DEEP, JsonBodyError, loads_json
 from registry.store.records import (
+    MAX_ENDPOINT_VALUE_BYTES,
+    MAX_METADATA_BYTES,
+    MAX_SERVICE_NAME_BYTES,
     STATUS_OUT_OF_SERVICE,
     STATUS_STARTING,
     STATUS_UP,
@@ -25,9 +29,89 @@ from registry.store.records import (
     stored_json,
 )
 
-ENDPOINT_TYPES = frozenset({"tcp", "udp", "http", "https", "user"})
-REGISTRATION_STATUSES = (STATUS_UP, STATUS_STARTING, STATUS_OUT_OF_SERVICE)
-MAX_TTL_SECONDS = 2**32 - 1
+# --- the body, as this parser reads it (and the OpenAPI description says) ---------
+
+ENDPOINT_TYPE = FieldSpec(
+    "type",
+    "string",
+    "Exactly one of the listed values (case-sensitive).",
+    required=True,
+    blank=False,
+    choices=("http", "https", "tcp", "udp", "user"),
+)
+ENDPOINT_VALUE = FieldSpec(
+    "value",
+    "string",
+    f"Free format (`host:port`, a URL, ...), not trimmed; must not be empty or "
+    f"whitespace only; at most {MAX_ENDPOINT_VALUE_BYTES} bytes of UTF-8.",
+    required=True,
+    blank=False,
+    max_bytes=MAX_ENDPOINT_VALUE_BYTES,
+)
+SERVICE_NAME = FieldSpec(
+    "service_name",
+    "string",
+    f"Any characters, at most {MAX_SERVICE_NAME_BYTES} bytes of UTF-8. Names "
+    f"containing `/` can be registered but not looked up by path.",
+    required=True,
+    blank=False,
+    max_bytes=MAX_SERVICE_NAME_BYTES,
+)
+ENDPOINT = FieldSpec(
+    "endpoint",
+    "object",
+    "Where the instance is reached. Its member names match case-insensitively too.",
+    required=True,
+    members=(ENDPOINT_TYPE, ENDPOINT_VALUE),
+)
+TTL = FieldSpec(
+    "ttl",
+    "integer",
+    "Requested time to live in whole seconds. Absent, `null` or 0: the server's "
+    "`default_ttl` (30 s unless configured). Otherwise clamped into [`min_ttl`, "
+    "`max_ttl`] (10 s and 10 min unless configured), never rejected for being out of "
+    "that range. The granted TTL is in the response.",
+    nullable=True,
+    minimum=0,
+    maximum=2**32 - 1,
+)
+STATUS = FieldSpec(
+    "status",
+    "string",
+    "`UP`, `STARTING` or `OUT_OF_SERVICE`, matched case-insensitively (`up`, `Up` "
+    "...) and stored upper-case; absent, `null` or empty means `UP`. `STARTING` and "
+    "`OUT_OF_SERVICE` instances are hidden from the default listing; `OUT_OF_SERVICE` "
+    "ones never expire.",
+    nullable=True,
+    choices=(STATUS_UP, STATUS_STARTING, STATUS_OUT_OF_SERVICE),
+    case_insensitive=True,
+)
+METADATA = FieldSpec(
+    "metadata",
+    "any",
+    f"Any JSON value (object, array, string, number, boolean or null), stored and "
+    f"returned as compact JSON; at most {MAX_METADATA_BYTES} bytes of compact JSON "
+    f"(UTF-8), else 400.",
+    max_bytes=MAX_METADATA_BYTES,
+)
+TAGS = FieldSpec(
+    "tags",
+    "array",
+    "Stored as given: order and duplicates are kept; `null` is none.",
+    nullable=True,
+)
+#: The members of a registration body.
+REGISTRATION_FIELDS = (SERVICE_NAME, ENDPOINT, TTL, STATUS, METADATA, TAGS)
+REGISTRATION_DOC = """The body of `POST /api/v1/instances`.
+
+Member names match case-insensitively (`Service_Name` fills `service_name`), the
+last of duplicate members wins, unknown members are ignored, and the literal `null`
+counts as an empty object. A member of the wrong JSON type fails the whole body."""
+
+# Derived names other modules use.
+ENDPOINT_TYPES = frozenset(ENDPOINT_TYPE.choices or ())
+REGISTRATION_STATUSES = STATUS.choices or ()
+MAX_TTL_SECONDS = TTL.maximum
 
 REGISTRATION_FAILED = "Failed to register instance"
 SERVICE_NAME_REQUIRED = "Service name is required"
@@ -50,18 +134,18 @@ def parse_registration(
     """
     members = _members(body)
     # Check 2: every member present must have its type before any other check.
-    service_name = _typed(members, "service_name", str, "")
+    service_name = _string(members, SERVICE_NAME)
     endpoint_members = _endpoint_members(members)
     endpoint = (
         None
         if endpoint_members is None
         else Endpoint(
-            _typed(endpoint_members, "type", str, ""),
-            _typed(endpoint_members, "value", str, ""),
+            _string(endpoint_members, ENDPOINT_TYPE),
+            _string(endpoint_members, ENDPOINT_VALUE),
         )
     )
     ttl = _ttl(members)
-    status = _typed(members, "status", str, "")
+    requested_status = _string(members, STATUS)
     tags = _tags(members)
     metadata = _metadata(members)
 
@@ -71,10 +155,10 @@ def parse_registration(
         raise RegistrationError(ENDPOINT_REQUIRED)
     if not endpoint.type or not endpoint.value.strip():
         raise RegistrationError(ENDPOINT_INCOMPLETE)
-    if endpoint.type not in ENDPOINT_TYPES:
+    if ENDPOINT_TYPE.accepts_choice(endpoint.type) is None:
         raise RegistrationError(ENDPOINT_TYPE_INVALID)
-    status = status.upper() or STATUS_UP
-    if status not in REGISTRATION_STATUSES:
+    status = STATUS.accepts_choice(requested_status) if requested_status else STATUS_UP
+    if status is None:
         raise RegistrationError(STATUS_INVALID)
     # Interned: thousands of instances share a few service names, types and tags.
     return InstanceRegistration(
@@ -123,34 +207,36 @@ def _object_members(value: Any) -> dict[str, Any]:
     return {name.lower(): member for name, member in value.items()}
 
 
-def _typed(members: dict[str, Any], name: str, kind: type, default: Any) -> Any:
-    value = members.get(name)
+def _string(members: dict[str, Any], spec: FieldSpec) -> str:
+    """A string member; absent or ``null``: ``""``."""
+    value = members.get(spec.name)
     if value is None:
-        return default
-    if not isinstance(value, kind) or isinstance(value, _Number):
+        return ""
+    if not isinstance(value, str) or isinstance(value, _Number):
         raise RegistrationError(REGISTRATION_FAILED)
     return value
 
 
 def _endpoint_members(members: dict[str, Any]) -> dict[str, Any] | None:
-    value = members.get("endpoint")
+    value = members.get(ENDPOINT.name)
     return None if value is None else _object_members(value)
 
 
 def _ttl(members: dict[str, Any]) -> int:
-    value = members.get("ttl")
+    value = members.get(TTL.name)
     if value is None:
         return 0
-    if not isinstance(value, _Number) or not value.isdigit():
-        raise RegistrationError(REGISTRATION_FAILED)  # negative, fraction, not a number
+    if not isinstance(value, _Number) or not value.lstrip("-").isdigit():
+        raise RegistrationError(REGISTRATION_FAILED)  # a fraction, not a number
     seconds = int(value)
-    if seconds > MAX_TTL_SECONDS:
+    # Out of the table's range; "-0" too, as the original's unsigned decoder says.
+    if not TTL.in_range(seconds) or value == "-0":
         raise RegistrationError(REGISTRATION_FAILED)
     return seconds
 
 
 def _tags(members: dict[str, Any]) -> tuple[str, ...]:
-    value = members.get("tags")
+    value = members.get(TAGS.name)
     if value is None:
         return ()
     if not isinstance(value, list) or not all(
@@ -162,9 +248,9 @@ def _tags(members: dict[str, Any]) -> tuple[str, ...]:
 
 def _metadata(members: dict[str, Any]) -> bytes | None:
     """Compact JSON text of the metadata, numbers exactly as they were sent."""
-    if "metadata" not in members:
+    if METADATA.name not in members:
         return None
-    return stored_json(_with_raw_numbers(members["metadata"]))
+    return stored_json(_with_raw_numbers(members[METADATA.name]))
 
 
 def _with_raw_numbers(value: Any) -> Any:

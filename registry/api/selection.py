@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from registry.api.rendering import INSTANCE_FIELDS
+from registry.http.fields import FieldSpec
 from registry.store.records import (
     STATUS_OUT_OF_SERVICE,
     STATUS_STARTING,
@@ -16,9 +17,38 @@ from registry.store.records import (
 
 BAD_FIELDS = "Undefined or malformed instance fields in filter"
 BAD_CRITERIA = "Malformed or invalid instance selection criteria"
-
-FILTERABLE = frozenset({"service_name", "id", "status", "tags"})
 STATUS_ALL = "ALL"
+
+# --- the query, as this parser reads it (and the OpenAPI description says) --------
+
+FIELDS = FieldSpec(
+    "fields",
+    "array",
+    "Projection: comma-separated member names, no spaces. Absent → full objects; "
+    "empty (`fields=`) → only `id` and `endpoint`, which are always included. "
+    f"`links` is accepted and has no effect. Any other name → 400 `{BAD_FIELDS}`.",
+    choices=tuple(INSTANCE_FIELDS),
+)
+SERVICE_NAME = FieldSpec(
+    "service_name", "string", "Exact, case-sensitive service name."
+)
+ID = FieldSpec("id", "string", "Exact instance id.")
+STATUS = FieldSpec(
+    "status",
+    "string",
+    f"`UP`, `STARTING`, `OUT_OF_SERVICE` and `{STATUS_ALL}` are matched "
+    f"case-insensitively; any other value is matched exactly (e.g. `DOWN`). "
+    f"`{STATUS_ALL}`: any status. See the default filter above.",
+)
+TAGS = FieldSpec(
+    "tags",
+    "array",
+    "Comma-separated tags; an instance must carry **all** of them "
+    "(case-sensitive, not trimmed). `tags=` asks for the empty-string tag.",
+)
+#: The query parameters of ``GET /api/v1/instances``; any other name is a 400.
+SELECTION_FIELDS = (FIELDS, SERVICE_NAME, ID, STATUS, TAGS)
+FILTERABLE = frozenset(spec.name for spec in SELECTION_FIELDS if spec is not FIELDS)
 _NORMALISED_STATUSES = frozenset({STATUS_UP, STATUS_STARTING, STATUS_OUT_OF_SERVICE})
 _HIDDEN_BY_DEFAULT = frozenset({STATUS_STARTING, STATUS_OUT_OF_SERVICE})
 
@@ -48,10 +78,10 @@ def parse_selection(query_string: str) -> Selection:
     params: dict[str, str] = {}
     for name, value in parse_qsl(query_string, keep_blank_values=True):
         params.setdefault(name, value)
-    fields = _fields(params.pop("fields", None))
+    fields = _fields(params.pop(FIELDS.name, None))
     if not params.keys() <= FILTERABLE:
         raise SelectionError(BAD_CRITERIA)
-    return Selection(fields, params.get("service_name"), _predicate(params))
+    return Selection(fields, params.get(SERVICE_NAME.name), _predicate(params))
 
 
 def _fields(value: str | None) -> frozenset[str] | None:
@@ -60,23 +90,23 @@ def _fields(value: str | None) -> frozenset[str] | None:
     if value == "":
         return frozenset()
     names = frozenset(value.split(","))
-    if not names <= frozenset(INSTANCE_FIELDS):
+    if not names <= frozenset(FIELDS.choices or ()):
         raise SelectionError(BAD_FIELDS)
     return names
 
 
 def _predicate(params: dict[str, str]) -> Predicate | None:
     checks: list[Predicate] = []
-    if "service_name" in params:
-        service_name = params["service_name"]
+    if SERVICE_NAME.name in params:
+        service_name = params[SERVICE_NAME.name]
         checks.append(lambda i: i.service_name == service_name)
-    if "id" in params:
-        wanted_id = params["id"]
+    if ID.name in params:
+        wanted_id = params[ID.name]
         checks.append(lambda i: i.id == wanted_id)
-    if "tags" in params:
-        wanted_tags = frozenset(params["tags"].split(","))
+    if TAGS.name in params:
+        wanted_tags = frozenset(params[TAGS.name].split(","))
         checks.append(lambda i: wanted_tags.issubset(i.tags))
-    status = _status(params.get("status"))
+    status = _status(params.get(STATUS.name))
     if status is None and not checks:
         # Quirk Q11, kept: the default hides these only when nothing else filters.
         checks.append(lambda i: i.status not in _HIDDEN_BY_DEFAULT)

@@ -218,7 +218,9 @@ def test_native_instances_seen_through_eureka(client):
     assert list(instances_of(get_json(client, f"{BASE}/vips/reviews"))) == [
         "26634d9e31ce714e"
     ]
-    assert client.put(f"{BASE}/apps/reviews/26634d9e31ce714e").status_code == 200
+    # Readable, but written through the native API only (decisions.md).
+    assert client.get(f"{BASE}/apps/reviews/26634d9e31ce714e").status_code == 200
+    assert client.put(f"{BASE}/apps/reviews/26634d9e31ce714e").status_code == 404
 
 
 def test_heartbeats_through_either_api_keep_it_alive(client, runtime, clock):
@@ -352,7 +354,7 @@ def test_instance_by_id_matches_whole_ids_only(client, registered):
     assert client.get(f"{BASE}/instances/{INSTANCE_ID}").status_code == 200
 
 
-def test_metadata_update_of_tags_and_of_native_metadata(client, registered, runtime):
+def test_metadata_update_of_tags_not_of_native_metadata(client, registered, runtime):
     client.put(f"{PATH}/metadata?amalgam8.tags=a;b")
     assert runtime.catalogs.get("default").get_instance(
         f"DEMO-APP:{INSTANCE_ID}"
@@ -371,9 +373,10 @@ def test_metadata_update_of_tags_and_of_native_metadata(client, registered, runt
     native_id = orjson.loads(client.get("/api/v1/instances?service_name=n").content)[
         "instances"
     ][0]["id"]
-    assert client.put(f"{BASE}/apps/N/{native_id}/metadata?zone=z").status_code == 200
+    # A native instance's metadata is changed through the native API only.
+    assert client.put(f"{BASE}/apps/N/{native_id}/metadata?zone=z").status_code == 404
     record = runtime.catalogs.get("default").get_instance(native_id)
-    assert orjson.loads(record.metadata) == {"n": 1, "zone": "z"}
+    assert orjson.loads(record.metadata) == {"n": 1}
 
 
 def test_documents_vary_on_accept(client, registered):

@@ -23,16 +23,10 @@ from __future__ import annotations
 from registry.api.openapi.health import root_docs, uptime_docs
 from registry.api.openapi.hooks import describe_common_behaviour
 from registry.api.openapi.native import native_instance_docs, native_service_docs
-from registry.api.openapi.shapes import (
-    ENDPOINT_TYPE_CHOICES,
-    REGISTRATION_STATUS_CHOICES,
-)
 from registry.http.openapi import BEARER_SCHEME_NAME, BearerAuthenticationScheme
 
 __all__ = [
     "BEARER_SCHEME_NAME",
-    "ENDPOINT_TYPE_CHOICES",
-    "REGISTRATION_STATUS_CHOICES",
     "BearerAuthenticationScheme",
     "describe_common_behaviour",
     "native_instance_docs",

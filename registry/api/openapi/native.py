@@ -18,7 +18,6 @@ from registry.api.errors import (
 )
 from registry.api.openapi.operations import TAG_INSTANCES, TAG_SERVICES, operation
 from registry.api.openapi.parameters import (
-    FIELDS_PARAM,
     INSTANCE_ID_PATH,
     SELECTION_PARAMS,
     SERVICE_NAME_PATH,
@@ -250,7 +249,7 @@ def native_instance_docs(view: View) -> View:
             summary="List, filter and project instances",
             description=_LISTING_DESCRIPTION,
             tag=TAG_INSTANCES,
-            parameters=[FIELDS_PARAM, *SELECTION_PARAMS],
+            parameters=SELECTION_PARAMS,
             body_codes=[200],
             responses={
                 200: OpenApiResponse(

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter
 
-from registry.api.rendering import INSTANCE_FIELDS
-from registry.api.selection import BAD_FIELDS, STATUS_ALL
+from registry.api.selection import SELECTION_FIELDS, STATUS, STATUS_ALL
+from registry.http.fields import FieldSpec, json_schema
 from registry.http.openapi import header, path, query
 
 # --- headers --------------------------------------------------------------------
@@ -82,45 +81,22 @@ INSTANCE_ID_PATH = path(
     "instance_id", "Instance id, as returned by the registration (`id`)."
 )
 
-FIELDS_PARAM = query(
-    "fields",
-    {
-        "anyOf": [
-            {
-                "type": "array",
-                "items": {"type": "string", "enum": list(INSTANCE_FIELDS)},
-            },
-            # `fields=` alone (but no empty name in a list: `fields=id,` is a 400).
-            {"type": "string", "enum": [""]},
-        ]
-    },
-    "Projection: comma-separated member names, no spaces. Absent → full objects; "
-    "empty (`fields=`) → only `id` and `endpoint`, which are always included. "
-    f"`links` is accepted and has no effect. Any other name → 400 `{BAD_FIELDS}`.",
-    style="form",
-    explode=False,
-)
-#: The selection of ``GET /api/v1/instances``; see its description.
-SELECTION_PARAMS = [
-    query("service_name", OpenApiTypes.STR, "Exact, case-sensitive service name."),
-    query("id", OpenApiTypes.STR, "Exact instance id."),
-    query(
-        "status",
-        OpenApiTypes.STR,
-        f"`UP`, `STARTING`, `OUT_OF_SERVICE` and `{STATUS_ALL}` are matched "
-        f"case-insensitively; any other value is matched exactly (e.g. `DOWN`). "
-        f"`{STATUS_ALL}`: any status. See the default filter above.",
-        examples=[
-            OpenApiExample("up", value="UP"),
-            OpenApiExample("all", value=STATUS_ALL),
-        ],
-    ),
-    query(
-        "tags",
-        {"type": "array", "items": {"type": "string"}},
-        "Comma-separated tags; an instance must carry **all** of them "
-        "(case-sensitive, not trimmed). `tags=` asks for the empty-string tag.",
-        style="form",
-        explode=False,
-    ),
-]
+
+def selection_param(spec: FieldSpec) -> OpenApiParameter:
+    """A query parameter of the listing, from the parser's table."""
+    lists = {"style": "form", "explode": False} if spec.kind == "array" else {}
+    examples = _SELECTION_EXAMPLES.get(spec.name, [])
+    return query(
+        spec.name, json_schema(spec), spec.description, examples=examples, **lists
+    )
+
+
+_SELECTION_EXAMPLES = {
+    STATUS.name: [
+        OpenApiExample("up", value="UP"),
+        OpenApiExample("all", value=STATUS_ALL),
+    ]
+}
+#: The selection of ``GET /api/v1/instances``, generated from the parser's table
+#: (:data:`registry.api.selection.SELECTION_FIELDS`); see its description.
+SELECTION_PARAMS = [selection_param(spec) for spec in SELECTION_FIELDS]

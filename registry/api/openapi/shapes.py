@@ -1,7 +1,8 @@
 """Documentation serializers of the native API's bodies.
 
 They only describe: bodies are parsed by :mod:`registry.api.registration` and rendered
-by :mod:`registry.api.rendering`.
+by :mod:`registry.api.rendering`. The registration body's serializer is generated from
+the parser's own field table (:mod:`registry.http.fields`).
 """
 
 from __future__ import annotations
@@ -11,20 +12,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from registry.api.registration import (
-    ENDPOINT_TYPES,
-    MAX_TTL_SECONDS,
-    REGISTRATION_STATUSES,
-)
-from registry.store.records import (
-    MAX_ENDPOINT_VALUE_BYTES,
-    MAX_METADATA_BYTES,
-    MAX_SERVICE_NAME_BYTES,
-)
-
-#: Enum values of the registration body, in a stable order (``ENUM_NAME_OVERRIDES``).
-ENDPOINT_TYPE_CHOICES = tuple(sorted(ENDPOINT_TYPES))
-REGISTRATION_STATUS_CHOICES = tuple(REGISTRATION_STATUSES)
+from registry.api.registration import REGISTRATION_DOC, REGISTRATION_FIELDS
+from registry.http.fields import table_serializer
 
 
 class ErrorSerializer(serializers.Serializer[Any]):
@@ -33,74 +22,10 @@ class ErrorSerializer(serializers.Serializer[Any]):
     Error = serializers.CharField(help_text="Human-readable message.")
 
 
-class RegistrationEndpointSerializer(serializers.Serializer[Any]):
-    """Where the instance is reached."""
-
-    type = serializers.ChoiceField(
-        choices=ENDPOINT_TYPE_CHOICES,
-        help_text="Exactly one of the listed values (case-sensitive).",
-    )
-    # No maxLength: the limit is in bytes of UTF-8, maxLength counts characters.
-    value = serializers.CharField(
-        help_text=(
-            f"Free format (`host:port`, a URL, ...), not trimmed; must not be empty or "
-            f"whitespace only; at most {MAX_ENDPOINT_VALUE_BYTES} bytes of UTF-8."
-        ),
-    )
-
-
-class RegistrationSerializer(serializers.Serializer[Any]):
-    """The body of `POST /api/v1/instances`.
-
-    Member names match case-insensitively (`Service_Name` fills `service_name`), the
-    last of duplicate members wins, unknown members are ignored, and the literal `null`
-    counts as an empty object. A member of the wrong JSON type fails the whole body.
-    """
-
-    service_name = serializers.CharField(
-        help_text=(
-            f"Any characters, at most {MAX_SERVICE_NAME_BYTES} bytes of UTF-8. Names "
-            f"containing `/` can be registered but not looked up by path."
-        ),
-    )
-    endpoint = RegistrationEndpointSerializer()
-    ttl = serializers.IntegerField(
-        required=False,
-        allow_null=True,
-        min_value=0,
-        max_value=MAX_TTL_SECONDS,
-        help_text=(
-            "Requested time to live in whole seconds. Absent, `null` or 0: the "
-            "server's `default_ttl` (30 s unless configured). Otherwise clamped into "
-            "[`min_ttl`, `max_ttl`] (10 s and 10 min unless configured), never "
-            "rejected for being out of that range. The granted TTL is in the response."
-        ),
-    )
-    status = serializers.ChoiceField(
-        choices=REGISTRATION_STATUS_CHOICES,
-        required=False,
-        allow_null=True,
-        allow_blank=True,
-        help_text=(
-            "Matched case-insensitively and stored upper-case (`up` → `UP`); absent, "
-            "`null` or empty means `UP`. `STARTING` and `OUT_OF_SERVICE` instances are "
-            "hidden from the default listing; `OUT_OF_SERVICE` ones never expire."
-        ),
-    )
-    metadata = serializers.JSONField(
-        required=False,
-        help_text=(
-            f"Any JSON value (object, array, string, number, boolean or null), stored "
-            f"and returned as compact JSON; at most {MAX_METADATA_BYTES} bytes of "
-            f"compact JSON (UTF-8), else 400."
-        ),
-    )
-    tags = serializers.ListField(
-        child=serializers.CharField(allow_blank=True),
-        required=False,
-        allow_null=True,
-        help_text="Stored as given: order and duplicates are kept; `null` is none.",
-    )
+#: Generated from the parser's table (component ``RegistrationRequest``).
+RegistrationSerializer = table_serializer(
+    "RegistrationSerializer", REGISTRATION_FIELDS, REGISTRATION_DOC
+)
 
 
 class EndpointSerializer(serializers.Serializer[Any]):
