@@ -4,7 +4,8 @@
 before the replication and catalog apps, so its wrapper is the innermost): it
 times every call to the store, counts the calls the backend could not serve, and
 counts registrations, deregistrations, renewals and expiries of its namespace.
-Instances registered on another node and replicated here count here too.
+Instances registered on another node and replicated here (``restore``) count as
+registrations here too.
 
 Expiry lateness comes from the change journal: an instance removed after its
 deadline was removed by expiry (no verb can remove an instance past its deadline:
@@ -34,6 +35,7 @@ T = TypeVar("T")
 #: The store operations, as the ``operation`` label names them.
 OPERATIONS = (
     "register",
+    "restore",
     "deregister",
     "renew",
     "update",
@@ -42,6 +44,7 @@ OPERATIONS = (
     "list_instances",
     "list_services",
     "recent_changes",
+    "count_by_status",
 )
 
 
@@ -85,6 +88,16 @@ class MeasuredCatalog(ForwardingCatalog):
 
     def register(self, registration: InstanceRegistration) -> ServiceInstance:
         stored = self._timed["register"].call(lambda: self.inner.register(registration))
+        self._registered.inc()
+        return stored
+
+    def restore(
+        self, registration: InstanceRegistration, registration_ns: int
+    ) -> ServiceInstance:
+        # A registration a peer replicated here (or sent in its full state).
+        stored = self._timed["restore"].call(
+            lambda: self.inner.restore(registration, registration_ns)
+        )
         self._registered.inc()
         return stored
 
@@ -147,6 +160,9 @@ class MeasuredCatalog(ForwardingCatalog):
 
     def recent_changes(self) -> list[Change]:
         return self._timed["recent_changes"].call(self.inner.recent_changes)
+
+    def count_by_status(self) -> dict[str, int]:
+        return self._timed["count_by_status"].call(self.inner.count_by_status)
 
 
 def _expiries_since(changes: list[Change], since_ns: int) -> list[Change]:
