@@ -59,7 +59,7 @@ class EurekaMirror:
         timeout: float = REQUEST_TIMEOUT_SECONDS,
     ) -> None:
         self.urls = [url.rstrip("/") for url in urls]
-        self.catalog = SnapshotCatalog(clock)
+        self.catalog = SnapshotCatalog(clock, source_label="Eureka")
         self.state = SourceState("eureka")
         self._clock = clock
         self._interval = interval
