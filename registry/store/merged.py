@@ -85,7 +85,13 @@ class MergedCatalog(ForwardingCatalog):
 
     def count_by_status(self) -> dict[str, int]:
         """The own catalog's counts, plus the sources' instances it does not
-        shadow: only the services the sources supply are read from it."""
+        shadow: only the services the sources supply are read from it.
+
+        Shadowing is checked within a service: an id the namespace holds under
+        another service than a source's copy (ids are derived from the service,
+        so only a hand-made Eureka ``instanceId`` can do that) counts twice, where
+        the namespace-wide listing shows it once.
+        """
         counts = self.inner.count_by_status()
         shown: dict[str, set[str]] = {}
         for source in self.sources:
