@@ -207,7 +207,7 @@ def test_metrics_only_answers_get(make_runtime):
 
 
 class _SourcesPlugin(RegistryPlugin):
-    """A plug-in as the catalog and replication apps will be: health and figures."""
+    """Any app's plug-in: health components and figures of its own."""
 
     def health(self, runtime: Any) -> Mapping[str, HealthComponent]:
         return {"CATALOG_FILE": (True, {}), "REPLICATION": (False, {"message": "x"})}
