@@ -8,12 +8,12 @@ with ``--metrics`` off and then on, on free loopback ports, and for each:
    skews both alike (the median of ``--repeat`` runs each);
 2. with metrics on, ``/metrics`` answered with 10,000 instances in 100 services
    (target: under 50 ms), timed one scrape after another;
-3. the same heartbeat through Django in this process (no HTTP server, no load
-   generator), metrics off and on alternated, best of several rounds: the figure
-   least disturbed by other work on the machine;
-4. with ``--redis``, the same scrapes on Redis with two workers: the first scrape
-   in each worker after a change counts the instances again (a full read of the
-   namespace), the others read one revision per namespace.
+3. the same heartbeat through Django's WSGI handler in this process (no HTTP
+   server, no load generator, no test client), metrics off and on alternated:
+   the figure least disturbed by other work on the machine;
+4. with ``--redis``, the same scrapes on Redis with two workers, of an unchanged
+   namespace and right after each of 30 registrations (the counts come from the
+   counts Redis keeps, and are checked exact after each).
 
 It prints the figures next to the targets and never fails on a target. Every
 process it starts is stopped by its pid.
@@ -25,6 +25,7 @@ import argparse
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from core import Settings, make_client
@@ -83,8 +84,20 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--redis", action="store_true", help="scrapes on Redis too")
+    parser.add_argument(
+        "--redis-only", action="store_true", help="the Redis scrapes alone"
+    )
+    parser.add_argument(
+        "--in-process-only", action="store_true", help="the in-process heartbeat alone"
+    )
     args = parser.parse_args()
     work_dir = Path(tempfile.mkdtemp(prefix="bench-metrics-"))
+    if args.redis_only:
+        redis_scrapes(work_dir)
+        return
+    if args.in_process_only:
+        in_process_heartbeats()
+        return
     config = settings(args.seconds, 1, work_dir)
     rates: dict[bool, list[float]] = {False: [], True: []}
     cpu: dict[bool, list[float]] = {False: [], True: []}
@@ -119,15 +132,18 @@ def main() -> None:
         redis_scrapes(work_dir)
 
 
-def in_process_heartbeats(rounds: int = 12, beats: int = 2000) -> None:
-    """CPU µs per heartbeat through Django's handler, metrics off and on (best
-    round)."""
+def in_process_heartbeats(rounds: int = 30, beats: int = 2000) -> None:
+    """CPU µs per heartbeat through Django's WSGI handler (no server, no test
+    client), metrics off and on alternated: the best round of each, and the
+    median of the paired differences."""
+    import io
     import os
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry_project.settings")
     import django
 
     django.setup()
+    from django.core.handlers.wsgi import WSGIHandler
     from django.test import Client
 
     from registry.config import RegistryConfig
@@ -137,26 +153,57 @@ def in_process_heartbeats(rounds: int = 12, beats: int = 2000) -> None:
     for on in (False, True):
         runtime = RegistryRuntime(RegistryConfig(metrics=on))
         install_runtime(runtime)
-        client = Client()
         body = b'{"service_name":"b","endpoint":{"type":"http","value":"h:1"}}'
-        created = client.post("/api/v1/instances", body, "application/json").json()
-        setups[on] = (runtime, client, f"/api/v1/instances/{created['id']}/heartbeat")
+        created = Client().post("/api/v1/instances", body, "application/json").json()
+        path = f"/api/v1/instances/{created['id']}/heartbeat"
+        setups[on] = (runtime, WSGIHandler(), heartbeat_environ(path))
+    statuses: list[str] = []
+
+    def start_response(status: str, headers: object, *_: object) -> Callable[..., None]:
+        statuses.append(status)
+        return lambda data: None
+
     best = {False: float("inf"), True: float("inf")}
+    differences = []
     for _ in range(rounds):
-        for on, (runtime, client, path) in setups.items():
+        took = {}
+        for on, (runtime, handler, environ) in setups.items():
             install_runtime(runtime)
             # CPU time, not wall time: a busy machine takes the core away, which
             # wall time would count; what a heartbeat costs is what CPU it uses.
             started = time.process_time()
             for _ in range(beats):
-                client.put(path)
-            best[on] = min(best[on], (time.process_time() - started) / beats * 1e6)
-    cost = best[True] / best[False] - 1
+                request = {**environ, "wsgi.input": io.BytesIO(b"")}
+                for _chunk in handler(request, start_response):
+                    pass
+            took[on] = (time.process_time() - started) / beats * 1e6
+            best[on] = min(best[on], took[on])
+        differences.append(took[True] - took[False])
+    assert statuses[-1].startswith("200"), statuses[-1]
+    added = statistics.median(differences)
+    cost = added / best[False]
     verdict = "met" if cost < HEARTBEAT_COST_TARGET else "NOT met"
     print(
-        f"in process, best of {rounds} x {beats} heartbeats: {best[False]:.1f} CPU µs"
-        f" off, {best[True]:.1f} on: {cost:+.1%} (target < 5%: {verdict})"
+        f"in process (WSGI handler), {rounds} x {beats} heartbeats: best"
+        f" {best[False]:.1f} CPU µs off, {best[True]:.1f} on; metrics add"
+        f" {added:.1f} µs (median of paired rounds): {cost:+.1%}"
+        f" (target < 5%: {verdict})"
     )
+
+
+def heartbeat_environ(path: str) -> dict[str, str]:
+    return {
+        "REQUEST_METHOD": "PUT",
+        "PATH_INFO": path,
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8080",
+        "HTTP_HOST": "127.0.0.1:8080",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http",
+        "CONTENT_LENGTH": "0",
+    }
 
 
 def redis_scrapes(work_dir: Path) -> None:
@@ -172,17 +219,39 @@ def redis_scrapes(work_dir: Path) -> None:
         bench = NativeBench(server, make_client(config, server.port), config)
         bench.register("register", catalog_requests(), reported=False)
         times = scrape_times(server, 30)
+        changed = scrapes_after_changes(server, 30)
     finally:
         server.stop()
         redis_server.stop()
-    cold, warm = sorted(times)[-2:], sorted(times)[:-2]
-    verdict = "met" if statistics.median(warm) < SCRAPE_TARGET_MS else "NOT met"
-    first = ", ".join(f"{t:.0f}" for t in cold)
+    warm, after = statistics.median(times), statistics.median(changed)
+    verdict = "met" if max(warm, after) < SCRAPE_TARGET_MS else "NOT met"
     print(
         f"\n/metrics on Redis (2 workers), {TOTAL_INSTANCES:,} instances:"
-        f" unchanged namespace p50 {statistics.median(warm):.1f} ms ({verdict});"
-        f" first scrape per worker after a change {first} ms"
+        f" unchanged namespace p50 {warm:.1f} ms, worst {max(times):.1f} ms;"
+        f" right after a change p50 {after:.1f} ms, worst {max(changed):.1f} ms;"
+        f" target < {SCRAPE_TARGET_MS:.0f} ms: {verdict}"
     )
+
+
+def scrapes_after_changes(server: Server, count: int) -> list[float]:
+    """Each scrape right after a registration that moves the namespace's
+    ``change_revision`` (whichever worker answers counts again), then exactness:
+    the counts match the registrations."""
+    times = []
+    for n in range(count):
+        body = (
+            b'{"service_name":"changing","endpoint":{"type":"http","value":"c:%d"},'
+            b'"status":"STARTING","ttl":600}' % n
+        )
+        status, _ = server.request("POST", "/api/v1/instances", body)
+        assert status == 201, status
+        started = time.perf_counter()
+        status, text = server.request("GET", "/metrics")
+        times.append((time.perf_counter() - started) * 1000)
+        assert status == 200, status
+        line = f'registry_instances{{namespace="default",status="STARTING"}} {n + 1}.0'
+        assert line.encode() in text, "the scrape after a change is not exact"
+    return times
 
 
 def report(

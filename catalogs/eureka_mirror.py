@@ -61,7 +61,7 @@ class EurekaMirror(ServiceThread):
     ) -> None:
         super().__init__()
         self.urls = [url.rstrip("/") for url in urls]
-        self.catalog = SnapshotCatalog(clock)
+        self.catalog = SnapshotCatalog(clock, source_label="Eureka")
         self.state = SourceState("eureka")
         self._clock = clock
         self._interval = interval

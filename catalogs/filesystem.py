@@ -124,7 +124,7 @@ class FileSource:
     def __init__(self, directory: str, namespace: str, clock: Clock) -> None:
         self.directory = directory
         self.namespace = namespace
-        self.catalog = SnapshotCatalog(clock)
+        self.catalog = SnapshotCatalog(clock, source_label="file")
         self.state = SourceState(f"filesystem:{namespace}")
         self._clock = clock
         self._seen: _Seen | None = None

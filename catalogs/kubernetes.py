@@ -111,7 +111,7 @@ class KubernetesSource:
     ) -> None:
         self.namespace = namespace
         self.k8s_namespace = k8s_namespace
-        self.catalog = SnapshotCatalog(clock)
+        self.catalog = SnapshotCatalog(clock, source_label="Kubernetes")
         self.state = SourceState(f"kubernetes:{namespace}")
         self._clock = clock
         self._lock = threading.Lock()

@@ -11,10 +11,11 @@ one ``/uptime`` component.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from catalogs.eureka_mirror import EurekaMirror
+from catalogs.exposition import SourceFigures, source_families
 from catalogs.filesystem import FileSource, FilesystemPoller, file_namespace
 from catalogs.kubernetes import KubernetesConnection, KubernetesWatchers
 from catalogs.kubernetes_mapping import kubernetes_namespace
@@ -26,6 +27,8 @@ from registry.store.clock import Clock
 from registry.store.merged import MergedCatalog
 
 if TYPE_CHECKING:
+    from prometheus_client.metrics_core import Metric
+
     from registry.runtime import RegistryRuntime
 
 #: The only namespace the Eureka catalog serves (spec §12.3).
@@ -113,6 +116,21 @@ class CatalogSources:
             components["CATALOG_FILESYSTEM"] = (True, props)
         return components
 
+    def figures(self) -> list[SourceFigures]:
+        """(kind, registry namespace, status) of every source made so far."""
+        found: list[SourceFigures] = []
+        if self.kubernetes is not None:
+            found += [
+                ("kubernetes", s.namespace, s.state.status)
+                for s in self.kubernetes.sources()
+            ]
+        if self.eureka is not None:
+            found.append(("eureka", EUREKA_NAMESPACE, self.eureka.state.status))
+        with self._files_lock:
+            files = list(self.files.values())
+        found += [("filesystem", s.namespace, s.state.status) for s in files]
+        return found
+
 
 class CatalogsPlugin(RegistryPlugin):
     """Merges the sources into every namespace (one plug-in object per runtime)."""
@@ -141,3 +159,9 @@ class CatalogsPlugin(RegistryPlugin):
 
     def health(self, runtime: RegistryRuntime) -> Mapping[str, HealthComponent]:
         return self.sources(runtime).health()
+
+    def metrics(self, runtime: RegistryRuntime) -> Iterable[Metric]:
+        sources = self.sources(runtime)
+        if not sources.configured:
+            return ()
+        return source_families(sources.figures())

@@ -35,9 +35,19 @@ class Snapshot:
 
 
 class SnapshotCatalog(CatalogReader):
-    """A :class:`CatalogReader` over the latest snapshot a source published."""
+    """A :class:`CatalogReader` over the latest snapshot a source published.
 
-    def __init__(self, clock: Clock, retention_ns: int = CHANGE_RETENTION_NS) -> None:
+    ``source_label`` names the source where people see it (the dashboard's
+    *source* column): ``Kubernetes``, ``Eureka``, ``file``.
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        retention_ns: int = CHANGE_RETENTION_NS,
+        source_label: str = "catalog",
+    ) -> None:
+        self.source_label = source_label
         self._clock = clock
         self._retention_ns = retention_ns
         self._snapshot = Snapshot()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,9 +34,18 @@ def health_components(runtime: RegistryRuntime) -> list[Component]:
     components.append(Component("STORE", store_healthy, _shown(store_properties)))
     for plugin in runtime.plugins:
         for name, (healthy, properties) in plugin.health(runtime).items():
-            components.append(Component(name, healthy, _shown(dict(properties))))
+            components.append(Component(name, healthy, _shown(properties)))
     return components
 
 
-def _shown(properties: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(key, str(value)) for key, value in sorted(properties.items())]
+def _shown(properties: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """Properties as (name, text) rows; nested mappings (a catalog source per
+    namespace, a peer's queue) become rows of their own: ``namespaces.web.synced``."""
+    rows: list[tuple[str, str]] = []
+    for key, value in sorted(properties.items(), key=lambda item: str(item[0])):
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            rows.extend(_shown(value, f"{name}."))
+        else:
+            rows.append((name, str(value)))
+    return rows

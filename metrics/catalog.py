@@ -4,7 +4,8 @@
 before the replication and catalog apps, so its wrapper is the innermost): it
 times every call to the store, counts the calls the backend could not serve, and
 counts registrations, deregistrations, renewals and expiries of its namespace.
-Instances registered on another node and replicated here count here too.
+Instances registered on another node and replicated here (``restore``) count as
+registrations here too.
 
 Expiry lateness comes from the change journal: an instance removed after its
 deadline was removed by expiry (no verb can remove an instance past its deadline:
@@ -34,6 +35,7 @@ T = TypeVar("T")
 #: The store operations, as the ``operation`` label names them.
 OPERATIONS = (
     "register",
+    "restore",
     "deregister",
     "renew",
     "update",
@@ -42,6 +44,7 @@ OPERATIONS = (
     "list_instances",
     "list_services",
     "recent_changes",
+    "count_by_status",
 )
 
 
@@ -74,10 +77,15 @@ class MeasuredCatalog(ForwardingCatalog):
         super().__init__(inner)
         self._clock = clock
         self._timed = {name: _Timed(instruments, name) for name in OPERATIONS}
-        self._renew_timed = self._timed["renew"]
+        # The hottest write: observed and counted through deferred tallies.
+        tallies = instruments.tallies
+        self._renew_errors = self._timed["renew"].errors
+        self._renew_observe = tallies.histogram(
+            instruments.store_duration.labels("renew")
+        )
+        self._renewed = tallies.counter(instruments.renewals.labels(namespace))
         self._registered = instruments.registrations.labels(namespace)
         self._deregistered = instruments.deregistrations.labels(namespace)
-        self._renewed = instruments.renewals.labels(namespace)
         self._expired = instruments.expiries.labels(namespace)
         self._lateness = instruments.expiry_lateness
 
@@ -85,6 +93,16 @@ class MeasuredCatalog(ForwardingCatalog):
 
     def register(self, registration: InstanceRegistration) -> ServiceInstance:
         stored = self._timed["register"].call(lambda: self.inner.register(registration))
+        self._registered.inc()
+        return stored
+
+    def restore(
+        self, registration: InstanceRegistration, registration_ns: int
+    ) -> ServiceInstance:
+        # A registration a peer replicated here (or sent in its full state).
+        stored = self._timed["restore"].call(
+            lambda: self.inner.restore(registration, registration_ns)
+        )
         self._registered.inc()
         return stored
 
@@ -97,16 +115,15 @@ class MeasuredCatalog(ForwardingCatalog):
 
     def renew(self, instance_id: str, guard: RenewGuard | None = None) -> None:
         # The hottest write: timed here rather than through a closure.
-        timed = self._renew_timed
         started = time.perf_counter()
         try:
             self.inner.renew(instance_id, guard)
         except StoreUnavailableError:
-            timed.errors.inc()
+            self._renew_errors.inc()
             raise
         finally:
-            timed.observe(time.perf_counter() - started)
-        self._renewed.inc()
+            self._renew_observe(time.perf_counter() - started)
+        self._renewed()
 
     def update(self, instance_id: str, change: UpdateFunction) -> ServiceInstance:
         return self._timed["update"].call(
@@ -147,6 +164,9 @@ class MeasuredCatalog(ForwardingCatalog):
 
     def recent_changes(self) -> list[Change]:
         return self._timed["recent_changes"].call(self.inner.recent_changes)
+
+    def count_by_status(self) -> dict[str, int]:
+        return self._timed["count_by_status"].call(self.inner.count_by_status)
 
 
 def _expiries_since(changes: list[Change], since_ns: int) -> list[Change]:

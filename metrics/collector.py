@@ -2,11 +2,11 @@
 
 Instances and services per namespace are read from the store, so they are right
 whichever worker process answers and whatever the store (several processes share
-Redis; a replicated node holds its peers' instances). They are counted again only
-when the namespace's ``change_revision`` moved since the last scrape (it moves on
-every registration, status change and removal, expiry included, and not on
-heartbeats): reading 10,000 instances from Redis takes a few hundred milliseconds,
-reading one revision a fraction of one. Health
+Redis; a replicated node holds its peers' instances). The store counts them
+(:meth:`~registry.store.base.CatalogReader.count_by_status`: Redis keeps the counts
+in its write scripts, so no record is read), and only when the namespace's
+``change_revision`` moved since the last scrape (it moves on every registration,
+status change and removal, expiry included, and not on heartbeats). Health
 components (the store's and every plug-in's, as ``/uptime`` reports them) become
 0/1 gauges, and each plug-in adds its own families (:meth:`RegistryPlugin.metrics
 <registry.plugins.RegistryPlugin.metrics>`).
@@ -55,7 +55,7 @@ class CountsCache:
         known = self._counts.get(namespace)
         if known is not None and known.change_revision == revision:
             return known
-        by_status = Counter(record.status for record in catalog.list_instances())
+        by_status = Counter(catalog.count_by_status())
         fresh = NamespaceCounts(revision, by_status, len(catalog.list_services()))
         self._counts[namespace] = fresh
         return fresh

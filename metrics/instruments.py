@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.metrics import disable_created_metrics
 
 from metrics.multiprocess import activate_in_worker
+from metrics.tally import Tallies
 
 if TYPE_CHECKING:
     from registry.runtime import RegistryRuntime
@@ -67,6 +68,8 @@ class Instruments:
         # (a process-wide switch of prometheus-client; the registry never uses them).
         disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = CollectorRegistry(auto_describe=True)
+        #: The hot paths' deferred observations (:mod:`metrics.tally`).
+        self.tallies = Tallies()
         reg = self.registry
         self.http_duration = Histogram(
             "registry_http_request_duration_seconds",

@@ -3,22 +3,22 @@
 The outermost middleware when metrics are on; when they are off it raises
 ``MiddlewareNotUsed`` once, at start-up, and Django leaves it out of the chain.
 
-Per request it costs two clock reads, one dict lookup and one histogram
-observation: the label values are derived once per (route, method, status
-class) and the histogram's child is kept, so prometheus-client's label lookup and
-its lock are not on the request path.
+Per request it costs two clock reads, one dict lookup and one deferred
+observation (an append, :mod:`metrics.tally`): the label values are derived once
+per (route, method, status class) and the histogram child's observer is kept, so
+prometheus-client's label lookup and its locks are not on the request path.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable
 from typing import Final
 
 from django.core.exceptions import MiddlewareNotUsed
 from django.http import HttpRequest, HttpResponseBase
-from prometheus_client.metrics import Histogram
 
 from metrics.instruments import instruments_of
 from registry.runtime import get_runtime
@@ -52,8 +52,11 @@ class RequestMetricsMiddleware:
         if not runtime.config.metrics:
             raise MiddlewareNotUsed("metrics are off")
         self.get_response = get_response
-        self._histogram = instruments_of(runtime).http_duration
-        self._children: dict[tuple[str | None, str, int], Histogram] = {}
+        instruments = instruments_of(runtime)
+        self._histogram = instruments.http_duration
+        self._tallies = instruments.tallies
+        self._lock = threading.Lock()
+        self._observers: dict[tuple[str | None, str, int], Callable[[float], None]] = {}
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         started = time.perf_counter()
@@ -66,14 +69,17 @@ class RequestMetricsMiddleware:
             method,
             response.status_code // 100,
         )
-        child = self._children.get(key)
-        if child is None:
-            child = self._child(key)
-        child.observe(elapsed)
+        observe = self._observers.get(key)
+        if observe is None:
+            observe = self._observer(key)
+        observe(elapsed)
         return response
 
-    def _child(self, key: tuple[str | None, str, int]) -> Histogram:
+    def _observer(self, key: tuple[str | None, str, int]) -> Callable[[float], None]:
         route, method, status_class = key
         status = STATUS_CLASSES[min(max(status_class, 1), 5) - 1]
         child = self._histogram.labels(route_template(route), method, status)
-        return self._children.setdefault(key, child)
+        with self._lock:  # one deferred observer per key, whichever thread wins
+            if key not in self._observers:
+                self._observers[key] = self._tallies.histogram(child)
+            return self._observers[key]

@@ -1,12 +1,15 @@
-"""The metrics app's plug-in: the measuring wrapper, only when metrics are on."""
+"""The metrics app's plug-in, only when metrics are on: the measuring wrapper, and
+the service that folds the hot paths' deferred tallies (:mod:`metrics.tally`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from metrics.catalog import MeasuredCatalog
 from metrics.instruments import instruments_of
-from registry.plugins import RegistryPlugin
+from metrics.tally import TallyFolder
+from registry.plugins import BackgroundService, RegistryPlugin
 from registry.store.base import Catalog
 
 if TYPE_CHECKING:
@@ -25,3 +28,8 @@ class MetricsPlugin(RegistryPlugin):
         return MeasuredCatalog(
             catalog, namespace, instruments_of(runtime), runtime.clock
         )
+
+    def services(self, runtime: RegistryRuntime) -> Sequence[BackgroundService]:
+        if not runtime.config.metrics:
+            return ()
+        return (TallyFolder(instruments_of(runtime).tallies),)

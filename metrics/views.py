@@ -51,6 +51,7 @@ def scrape_registry(runtime: RegistryRuntime) -> CollectorRegistry:
     files merged) and the runtime's scrape-time figures."""
     registry = CollectorRegistry(auto_describe=False)
     instruments = instruments_of(runtime)
+    instruments.tallies.fold()  # what the hot paths set aside, counted now
     if is_multiprocess():
         directory = os.environ[MULTIPROC_ENV]
         MultiProcessCollector(registry, directory)  # type: ignore[no-untyped-call]

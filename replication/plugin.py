@@ -3,18 +3,21 @@
 With it on, every namespace's catalog is wrapped by a
 :class:`~replication.catalog.ReplicatingCatalog`, the
 :class:`~replication.node.ReplicationNode` runs as a background service, and
-``/uptime`` reports ``CLUSTER`` and ``REPLICATION`` (spec §8.1).
+``/uptime`` reports ``CLUSTER`` and ``REPLICATION`` (spec §8.1), and ``/metrics``
+(when on) its figures (:mod:`replication.exposition`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from registry.plugins import BackgroundService, HealthComponent, RegistryPlugin
 from registry.store.base import Catalog
 
 if TYPE_CHECKING:
+    from prometheus_client.metrics_core import Metric
+
     from registry.runtime import RegistryRuntime
     from replication.node import ReplicationNode
 
@@ -52,3 +55,11 @@ class ReplicationPlugin(RegistryPlugin):
             "CLUSTER": node.state.cluster_health(),
             "REPLICATION": node.state.replication_health(),
         }
+
+    def metrics(self, runtime: RegistryRuntime) -> Iterable[Metric]:
+        node = self._node(runtime)
+        if node is None:
+            return ()
+        from replication.exposition import replication_families
+
+        return replication_families(node.state)

@@ -121,6 +121,18 @@ class CatalogReader(ABC):
         client merging changes would see.
         """
 
+    def count_by_status(self) -> dict[str, int]:
+        """Live instances by status: exactly what :meth:`list_instances` would
+        show, counted (statuses with none are left out).
+
+        This default reads every instance; a backend that keeps counts (Redis)
+        answers without doing so.
+        """
+        counts: dict[str, int] = {}
+        for record in self.list_instances():
+            counts[record.status] = counts.get(record.status, 0) + 1
+        return counts
+
 
 class CatalogWriter(ABC):
     """The write side of a namespace: the write verbs and expiry.
@@ -243,6 +255,9 @@ class ForwardingCatalog(Catalog):
 
     def recent_changes(self) -> list[Change]:
         return self.inner.recent_changes()
+
+    def count_by_status(self) -> dict[str, int]:
+        return self.inner.count_by_status()
 
     def register(self, registration: InstanceRegistration) -> ServiceInstance:
         return self.inner.register(registration)

@@ -83,6 +83,28 @@ class MergedCatalog(ForwardingCatalog):
             names.update(source.list_services())
         return sorted(names)
 
+    def count_by_status(self) -> dict[str, int]:
+        """The own catalog's counts, plus the sources' instances it does not
+        shadow: only the services the sources supply are read from it.
+
+        Shadowing is checked within a service: an id the namespace holds under
+        another service than a source's copy (ids are derived from the service,
+        so only a hand-made Eureka ``instanceId`` can do that) counts twice, where
+        the namespace-wide listing shows it once.
+        """
+        counts = self.inner.count_by_status()
+        shown: dict[str, set[str]] = {}
+        for source in self.sources:
+            for record in source.list_instances():
+                seen = shown.get(record.service_name)
+                if seen is None:
+                    own = self.inner.list_instances(record.service_name)
+                    seen = shown[record.service_name] = {r.id for r in own}
+                if record.id not in seen:
+                    seen.add(record.id)
+                    counts[record.status] = counts.get(record.status, 0) + 1
+        return counts
+
     def recent_changes(self) -> list[Change]:
         changes = list(self.inner.recent_changes())
         for source in self.sources:

@@ -5,9 +5,10 @@ Every write is one Lua script (lua/), so concurrent writers never lose an update
 and ``namespace_capacity`` holds exactly. A namespace's keys share one hash tag,
 ``reg:{<namespace, percent-encoded>}:...``, so Redis Cluster keeps them in one slot
 and no namespace name (``:``, ``*``, ``{``, ``}`` included) reaches another's keys.
-Reads of one service cost O(its instances) through a lexicographic index. Expiry is
-a sorted set of deadlines swept by every process, plus a filter on reads, so an
-instance is never served after its deadline whichever process renewed it.
+Reads of one service cost O(its instances) through a lexicographic index; the write
+scripts keep counts by status, so counting reads no record. Expiry is a sorted set
+of deadlines swept by every process, plus a filter on reads, so an instance is never
+served after its deadline whichever process renewed it.
 """
 
 from __future__ import annotations
@@ -52,7 +53,19 @@ from registry.store.rules import NO_RULES, RegistrationRules
 
 #: Set of every namespace that has a catalog, for the expiry sweep.
 NAMESPACES_KEY = "reg:namespaces"
-_KEY_NAMES = ("inst", "live", "ext", "dl", "idx", "svcs", "srev", "rev", "crev", "jr")
+_KEY_NAMES = (
+    "inst",
+    "live",
+    "ext",
+    "dl",
+    "idx",
+    "svcs",
+    "srev",
+    "rev",
+    "crev",
+    "jr",
+    "cnt",
+)
 # Positions in that list (the order lua/common.lua expects), for direct reads.
 _SVCS, _SREV, _REV, _CREV, _JOURNAL = (
     _KEY_NAMES.index(name) for name in ("svcs", "srev", "rev", "crev", "jr")
@@ -90,6 +103,7 @@ class RedisScripts:
         self.remove = client.register_script(_script_source("remove"))
         self.expire = client.register_script(_script_source("expire"))
         self.read = client.register_script(_script_source("read"))
+        self.count = client.register_script(_script_source("count"))
 
 
 @contextlib.contextmanager
@@ -351,6 +365,11 @@ class RedisCatalog(Catalog):
         with self._guard():
             names = self._client.hkeys(self._keys[_SVCS])
         return sorted(name.decode() for name in names)
+
+    def count_by_status(self) -> dict[str, int]:
+        # Counts the write scripts keep (lua/count.lua): no record is read.
+        flat = self._run(self._scripts.count, self._clock.now_ns() // 1_000_000)
+        return {flat[i].decode(): int(flat[i + 1]) for i in range(0, len(flat), 2)}
 
     def recent_changes(self) -> list[Change]:
         with self._guard():

@@ -215,3 +215,38 @@ def test_health_shows_every_plugins_components(clock):
     finally:
         runtime.stop()
         install_runtime(previous)
+
+
+def test_a_filesystem_catalog_instance_shows_source_file(make_runtime, tmp_path):
+    """The real catalogs app with a catalog file: its instance's source is
+    ``file``, and the source's state shows in the health fragment."""
+    entry = {
+        "service_name": "shop",
+        "endpoint": {"type": "tcp", "value": "10.9.0.1:80"},
+    }
+    (tmp_path / "default.conf").write_text(
+        orjson.dumps({"instances": [entry]}).decode()
+    )
+    make_runtime(fs_catalog=str(tmp_path))
+    client = Client()
+    register(client, instance("shop", "10.9.0.2:80", ttl=30))
+    html = client.get("/dashboard/fragments/instances?service=shop").content.decode()
+    rows = re.findall(
+        r"<tr data-instance=.*?</span> ([^<]*)</th>.*?data-source>([^<]*)<", html, re.S
+    )
+    assert sorted(rows) == [("10.9.0.1:80", "file"), ("10.9.0.2:80", "own")], html
+    health = client.get("/dashboard/fragments/health").content.decode()
+    component = re.search(
+        r'<li data-component="CATALOG_FILESYSTEM" class="(\w+)">(.*?)</li>',
+        health,
+        re.S,
+    )
+    assert component is not None, health
+    assert component.group(1) == "ok"
+    properties = dict(
+        re.findall(r"<dt>([^<]*)</dt><dd>([^<]*)</dd>", component.group(2))
+    )
+    assert properties["directory"] == str(tmp_path)
+    assert properties["namespaces.default.synced"] == "True"
+    assert properties["namespaces.default.instances"] == "1"
+    assert properties["namespaces.default.errors"] == "0"

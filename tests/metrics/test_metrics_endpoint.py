@@ -207,7 +207,7 @@ def test_metrics_only_answers_get(make_runtime):
 
 
 class _SourcesPlugin(RegistryPlugin):
-    """A plug-in as the catalog and replication apps will be: health and figures."""
+    """Any app's plug-in: health components and figures of its own."""
 
     def health(self, runtime: Any) -> Mapping[str, HealthComponent]:
         return {"CATALOG_FILE": (True, {}), "REPLICATION": (False, {"message": "x"})}
@@ -242,10 +242,10 @@ def test_store_figures_are_recounted_only_when_the_namespace_changed(
     client = Client()
 
     def listings() -> float:
-        """How many listings the store has served so far."""
+        """How many times the store has counted the namespace so far."""
         count = instruments_of(runtime).registry.get_sample_value(
             "registry_store_operation_duration_seconds_count",
-            {"operation": "list_instances"},
+            {"operation": "count_by_status"},
         )
         assert count is not None
         return count
@@ -254,7 +254,7 @@ def test_store_figures_are_recounted_only_when_the_namespace_changed(
     first = scrape(client)
     listed = listings()
     assert value(first, "registry_instances", namespace="default", status="UP") == 1
-    # Heartbeats change no count: the next scrape reads one revision, no listing.
+    # Heartbeats change no count: the next scrape reads one revision, no count.
     client.put(f"/api/v1/instances/{created['id']}/heartbeat")
     second = scrape(client)
     assert listings() == listed

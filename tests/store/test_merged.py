@@ -118,3 +118,19 @@ def test_a_merged_catalog_without_sources_is_its_own_catalog(
     record = merged.register(registration())
     assert merged.list_instances() == inner.list_instances() == [record]
     assert merged.revision == inner.revision
+
+
+def test_counts_add_the_sources_instances_the_namespace_does_not_shadow(
+    merged: MergedCatalog, source: InMemoryCatalog
+):
+    merged.register(registration("reviews", "own:1"))
+    merged.register(registration("reviews", "same", status="DOWN"))
+    source.register(registration("reviews", "same", status="STARTING"))  # shadowed
+    source.register(registration("reviews", "src:1", status="STARTING"))
+    source.register(registration("ratings", "src:2"))
+
+    assert merged.count_by_status() == {"UP": 2, "DOWN": 1, "STARTING": 1}
+    counted: dict[str, int] = {}
+    for record in merged.list_instances():
+        counted[record.status] = counted.get(record.status, 0) + 1
+    assert merged.count_by_status() == counted

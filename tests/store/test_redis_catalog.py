@@ -183,3 +183,20 @@ def test_unreachable_redis_is_unavailable_not_an_error(clock, own_redis):
     server.start()
     assert backend.health() == (True, {"store": "redis", "address": server.address})
     assert catalog.list_instances() == []  # no persistence in this server: data gone
+
+
+def test_counts_are_rebuilt_once_when_redis_has_none(redis_client, clock):
+    """Data written before the counts existed (or a lost count key): the first
+    count reads the records once, and the writes keep the counts from then on."""
+    catalog = catalog_for(redis_client, "old", clock)
+    for n in range(5):
+        catalog.register(registration("s", f"10.0.0.{n}:80"))
+    catalog.set_status(registration("s", "10.0.0.0:80").id, "DOWN")
+    counts_key = namespace_keys("old")[-1]
+    redis_client.delete(counts_key)
+
+    assert catalog.count_by_status() == {"UP": 4, "DOWN": 1}
+    catalog.register(registration("s", "10.0.0.9:80", status="STARTING"))
+    catalog.deregister(registration("s", "10.0.0.1:80").id)
+    assert catalog.count_by_status() == {"UP": 3, "DOWN": 1, "STARTING": 1}
+    assert redis_client.hget(counts_key, "UP") == b"3"

@@ -9,14 +9,26 @@
 --   8 rev   STRING namespace revision
 --   9 crev  STRING revision of the last journalled change
 --  10 jr    LIST "<at_ms> <entry JSON>\n<static JSON>" journal, oldest first
-local K_INST, K_LIVE, K_EXT, K_DL, K_IDX, K_SVCS, K_SREV, K_REV, K_CREV, K_JR =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
+--  11 cnt   HASH status -> stored instances with that status; the field '|' (never
+--           a status: live records are split on it) says the counts are complete
+--           (count.lua rebuilds them once when it is missing)
+local K_INST, K_LIVE, K_EXT, K_DL, K_IDX, K_SVCS, K_SREV, K_REV, K_CREV, K_JR, K_CNT =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10],
+  KEYS[11]
 
 local OUT_OF_SERVICE = 'OUT_OF_SERVICE'
 
 local function parse_live(live)
   local hb, ttl, status, service = string.match(live, '^(%d+)|(%d+)|([^|]*)|(.*)$')
   return hb, tonumber(ttl), status, service
+end
+
+-- Every write that adds, removes or changes the status of a stored instance
+-- counts it here, in the same atomic step.
+local function count(status, delta)
+  if redis.call('HINCRBY', K_CNT, status, delta) <= 0 then
+    redis.call('HDEL', K_CNT, status)
+  end
 end
 
 local function schedule(id, status, ttl, now_ms)
@@ -59,7 +71,8 @@ local function remove(id, now_ms, retention_ms)
   if not static then return nil end
   local live = redis.call('HGET', K_LIVE, id)
   local ext = redis.call('HGET', K_EXT, id)
-  local _, _, _, service = parse_live(live)
+  local _, _, status, service = parse_live(live)
+  count(status, -1)
   redis.call('HDEL', K_INST, id)
   redis.call('HDEL', K_LIVE, id)
   redis.call('HDEL', K_EXT, id)

@@ -12,6 +12,11 @@ local existed = redis.call('HEXISTS', K_INST, id) == 1
 if not existed and capacity >= 0 and redis.call('HLEN', K_INST) >= capacity then
   return {'CAPACITY'}
 end
+if existed then
+  local _, _, old_status = parse_live(redis.call('HGET', K_LIVE, id))
+  count(old_status, -1)
+end
+count(status, 1)
 local live = now_ns .. '|' .. ttl .. '|' .. status .. '|' .. service
 redis.call('HSET', K_INST, id, static)
 redis.call('HSET', K_LIVE, id, live)

@@ -16,7 +16,13 @@ if not unchanged(id, ARGV[7] or '', ARGV[8], ARGV[9], ARGV[10]) then
   return conflict(id)
 end
 local _, ttl, status, service = parse_live(live)
-if new_status ~= '' then status = new_status end
+if new_status ~= '' then
+  if new_status ~= status then
+    count(status, -1)
+    count(new_status, 1)
+  end
+  status = new_status
+end
 live = now_ns .. '|' .. ttl .. '|' .. status .. '|' .. service
 redis.call('HSET', K_LIVE, id, live)
 if new_ext == '-' then
