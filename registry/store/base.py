@@ -265,13 +265,9 @@ class ForwardingCatalog(Catalog):
     def list_instances(self, service_name: str | None = None) -> list[ServiceInstance]:
         return self.inner.list_instances(service_name)
 
-    def select_instances(
-        self,
-        service_name: str | None,
-        predicate: Callable[[ServiceInstance], bool] | None,
-        criteria: Hashable = None,
-    ) -> Sequence[ServiceInstance]:
-        return self.inner.select_instances(service_name, predicate, criteria)
+    # select_instances is not forwarded: the default goes through this wrapper's
+    # list_instances, so a wrapper that overrides it (the metrics' timing) sees
+    # every listing. A wrapper that filters better overrides select_instances.
 
     @property
     def may_hold_store_ids(self) -> bool:
