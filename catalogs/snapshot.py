@@ -11,14 +11,23 @@ reference once and never wait for a source's I/O or for a replacement in progres
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from registry.store.base import CHANGE_RETENTION_NS, CatalogReader
 from registry.store.clock import Clock
 from registry.store.errors import InstanceNotFoundError
-from registry.store.records import Change, ChangeKind, ServiceInstance
+from registry.store.records import (
+    Change,
+    ChangeKind,
+    ServiceInstance,
+    may_be_store_id,
+)
+
+#: How many filtered answers a snapshot keeps (the oldest goes first). Each holds
+#: references only; queries are the clients', so the number is bounded.
+MAX_SELECTIONS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +41,15 @@ class Snapshot:
     service_revisions: Mapping[str, int] = field(default_factory=dict)
     services: tuple[str, ...] = ()
     journal: tuple[Change, ...] = ()
+    #: Every instance, in ``by_id`` order.
+    instances: tuple[ServiceInstance, ...] = ()
+    #: Whether any id has a shape the store gives (see ``may_be_store_id``).
+    may_hold_store_ids: bool = False
+    #: Filtered answers by ``(service name, criteria)``: the snapshot never
+    #: changes, so neither do they (see ``SnapshotCatalog.select_instances``).
+    selections: dict[tuple[str | None, Hashable], tuple[ServiceInstance, ...]] = field(
+        default_factory=dict, compare=False
+    )
 
 
 class SnapshotCatalog(CatalogReader):
@@ -52,6 +70,7 @@ class SnapshotCatalog(CatalogReader):
         self._retention_ns = retention_ns
         self._snapshot = Snapshot()
         self._writer = threading.Lock()  # one replacement at a time; readers never
+        self._selections_lock = threading.Lock()
 
     @property
     def snapshot(self) -> Snapshot:
@@ -77,10 +96,36 @@ class SnapshotCatalog(CatalogReader):
             raise InstanceNotFoundError(instance_id) from None
 
     def list_instances(self, service_name: str | None = None) -> list[ServiceInstance]:
+        return list(_scope(self._snapshot, service_name))
+
+    def select_instances(
+        self,
+        service_name: str | None,
+        predicate: Callable[[ServiceInstance], bool] | None,
+        criteria: Hashable = None,
+    ) -> Sequence[ServiceInstance]:
+        """As the contract says; a named filter runs once per snapshot (its answer
+        is kept with the snapshot), so a namespace's revision moving (a heartbeat
+        of its own instances) never makes the source filter again."""
         snapshot = self._snapshot
-        if service_name is None:
-            return list(snapshot.by_id.values())
-        return list(snapshot.by_service.get(service_name, ()))
+        scope = _scope(snapshot, service_name)
+        if predicate is None:
+            return scope
+        if criteria is None:
+            return [record for record in scope if predicate(record)]
+        key = (service_name, criteria)
+        found = snapshot.selections.get(key)
+        if found is None:
+            found = tuple(record for record in scope if predicate(record))
+            with self._selections_lock:
+                if len(snapshot.selections) >= MAX_SELECTIONS:
+                    del snapshot.selections[next(iter(snapshot.selections))]
+                snapshot.selections[key] = found
+        return found
+
+    @property
+    def may_hold_store_ids(self) -> bool:
+        return self._snapshot.may_hold_store_ids
 
     def list_services(self) -> list[str]:
         return list(self._snapshot.services)
@@ -112,6 +157,12 @@ class SnapshotCatalog(CatalogReader):
                 self._retention_ns,
             )
             return True
+
+
+def _scope(snapshot: Snapshot, service_name: str | None) -> Sequence[ServiceInstance]:
+    if service_name is None:
+        return snapshot.instances
+    return snapshot.by_service.get(service_name, ())
 
 
 def _renewed_only(old: ServiceInstance | None, new: ServiceInstance) -> bool:
@@ -158,4 +209,6 @@ def _next_snapshot(
         service_revisions=service_revisions,
         services=tuple(sorted(by_service)),
         journal=tuple(journal),
+        instances=tuple(by_id.values()),
+        may_hold_store_ids=any(map(may_be_store_id, by_id)),
     )

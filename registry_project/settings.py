@@ -22,8 +22,12 @@ INSTALLED_APPS = [
     "metrics",
     "dashboard",
     "eureka_compat",
-    "catalogs",
+    # Replication before catalogs: its wrapper is inside the merge (spec §12.1:
+    # the replicated store, then the sources), so a source's read-only instances
+    # are never in the snapshots, digests or writes it sends; each node reads its
+    # own sources (tests/replication/test_catalog_sources.py).
     "replication",
+    "catalogs",
 ]
 # Single-purpose middleware, outermost first (registry.http.middleware says why
 # this order).

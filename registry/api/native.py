@@ -172,9 +172,9 @@ def _render_selection(
 ) -> bytes:
     """``complete``: the plain listing, which becomes the home of the elements
     (see :mod:`registry.http.fragments`)."""
-    instances = catalog.list_instances(selection.service_name)
-    if selection.predicate is not None:
-        instances = [i for i in instances if selection.predicate(i)]
+    instances = catalog.select_instances(
+        selection.service_name, selection.predicate, selection.criteria
+    )
     if selection.fields is None:
         return encode_instances(
             fragments, namespace, instances, b'{"instances":', b"}", complete

@@ -68,6 +68,9 @@ class Selection:
     #: The one service the query is confined to, if any (answers from its index).
     service_name: str | None
     predicate: Predicate | None
+    #: What the predicate was made from (equal criteria, equal predicates): lets
+    #: a read-only source keep its filtered answers (``select_instances``).
+    criteria: tuple[tuple[str, str], ...] = ()
 
 
 def parse_selection(query_string: str) -> Selection:
@@ -81,7 +84,12 @@ def parse_selection(query_string: str) -> Selection:
     fields = _fields(params.pop(FIELDS.name, None))
     if not params.keys() <= FILTERABLE:
         raise SelectionError(BAD_CRITERIA)
-    return Selection(fields, params.get(SERVICE_NAME.name), _predicate(params))
+    return Selection(
+        fields,
+        params.get(SERVICE_NAME.name),
+        _predicate(params),
+        tuple(sorted(params.items())),
+    )
 
 
 def _fields(value: str | None) -> frozenset[str] | None:

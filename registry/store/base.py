@@ -24,7 +24,7 @@ HTTP.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 from registry.store.errors import FieldTooLongError
@@ -107,6 +107,33 @@ class CatalogReader(ABC):
 
         Costs O(instances returned), never O(namespace) for one service.
         """
+
+    def select_instances(
+        self,
+        service_name: str | None,
+        predicate: Callable[[ServiceInstance], bool] | None,
+        criteria: Hashable = None,
+    ) -> Sequence[ServiceInstance]:
+        """:meth:`list_instances` of ``service_name``, only those ``predicate``
+        accepts (all without one), in the same order. The caller must not modify
+        the result.
+
+        ``predicate`` depends on the instance alone. ``criteria`` names it (equal
+        criteria, equal predicates; ``None``: unnamed), so that a reader whose
+        content rarely changes (a read-only source) may keep its answers until it
+        changes.
+        """
+        instances = self.list_instances(service_name)
+        if predicate is None:
+            return instances
+        return [instance for instance in instances if predicate(instance)]
+
+    @property
+    def may_hold_store_ids(self) -> bool:
+        """Whether any of this reader's ids could be one a namespace's own
+        instance has (see :func:`~registry.store.records.may_be_store_id`).
+        When not, a merge need not look for its ids among the namespace's own."""
+        return True
 
     @abstractmethod
     def list_services(self) -> list[str]:
@@ -249,6 +276,14 @@ class ForwardingCatalog(Catalog):
 
     def list_instances(self, service_name: str | None = None) -> list[ServiceInstance]:
         return self.inner.list_instances(service_name)
+
+    # select_instances is not forwarded: the default goes through this wrapper's
+    # list_instances, so a wrapper that overrides it (the metrics' timing) sees
+    # every listing. A wrapper that filters better overrides select_instances.
+
+    @property
+    def may_hold_store_ids(self) -> bool:
+        return self.inner.may_hold_store_ids
 
     def list_services(self) -> list[str]:
         return self.inner.list_services()

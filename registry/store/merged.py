@@ -2,7 +2,10 @@
 
 :class:`MergedCatalog` overrides the reads: a listing shows the namespace's own
 instances first, then each source's in order, an id already shown being skipped
-(the namespace's own copy wins). Revisions are combined
+(the namespace's own copy wins). Sources whose ids cannot be the store's
+(:attr:`~registry.store.base.CatalogReader.may_hold_store_ids`) are not compared
+with the namespace's own, and filters run on each part separately, so that a
+source's snapshot can keep its filtered answers. Revisions are combined
 (:func:`~registry.store.base.combined_revision`), so caches and ETags move when any
 source changes. Writes go to the namespace's own catalog; a write to an instance
 that only a source holds raises :class:`ReadOnlyInstanceError`, which each API
@@ -11,7 +14,8 @@ answers as it answers an unknown id.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
+from operator import attrgetter
 from typing import TypeVar
 
 from registry.store.base import (
@@ -26,6 +30,8 @@ from registry.store.errors import InstanceNotFoundError, ReadOnlyInstanceError
 from registry.store.records import Change, ServiceInstance
 
 T = TypeVar("T")
+
+_ID = attrgetter("id")
 
 
 class MergedCatalog(ForwardingCatalog):
@@ -66,15 +72,57 @@ class MergedCatalog(ForwardingCatalog):
         raise InstanceNotFoundError(instance_id)
 
     def list_instances(self, service_name: str | None = None) -> list[ServiceInstance]:
-        merged = self.inner.list_instances(service_name)
         if not self.sources:
-            return merged
-        seen = {record.id for record in merged}
-        for source in self.sources:
-            for record in source.list_instances(service_name):
-                if record.id not in seen:
-                    seen.add(record.id)
-                    merged.append(record)
+            return self.inner.list_instances(service_name)
+        return self._merge(service_name, None, None)
+
+    def select_instances(
+        self,
+        service_name: str | None,
+        predicate: Callable[[ServiceInstance], bool] | None,
+        criteria: Hashable = None,
+    ) -> Sequence[ServiceInstance]:
+        if not self.sources:
+            return self.inner.select_instances(service_name, predicate, criteria)
+        return self._merge(service_name, predicate, criteria)
+
+    def _merge(
+        self,
+        service_name: str | None,
+        predicate: Callable[[ServiceInstance], bool] | None,
+        criteria: Hashable,
+    ) -> list[ServiceInstance]:
+        """The own instances in scope that ``predicate`` accepts, then each
+        source's; a source's instance whose id a part before it holds in scope is
+        left out, whether or not the filter accepts that part's copy (so a filter
+        never brings a hidden copy to light).
+
+        Each source filters its own instances (a snapshot keeps the answers per
+        ``criteria``), and the ids are compared only when a source shows
+        something that may collide: a cold filtered list costs the namespace's
+        own scan plus, usually, nothing.
+        """
+        own = self.inner.list_instances(service_name)
+        kept: list[Sequence[ServiceInstance]] = []
+        shown: set[str] | None = None  # ids in scope before the current source
+        for index, source in enumerate(self.sources):
+            part = source.select_instances(service_name, predicate, criteria)
+            if part and (index > 0 or source.may_hold_store_ids):
+                if shown is None:
+                    shown = set(map(_ID, own))
+                    for before in self.sources[:index]:
+                        shown.update(map(_ID, before.list_instances(service_name)))
+                if not shown.isdisjoint(map(_ID, part)):
+                    part = [record for record in part if record.id not in shown]
+            if shown is not None and index + 1 < len(self.sources):
+                whole = (
+                    part if predicate is None else source.list_instances(service_name)
+                )
+                shown.update(map(_ID, whole))
+            kept.append(part)
+        merged = own if predicate is None else [r for r in own if predicate(r)]
+        for part in kept:
+            merged.extend(part)
         return merged
 
     def list_services(self) -> list[str]:

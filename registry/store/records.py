@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +82,25 @@ def instance_id(service_name: str, endpoint: Endpoint) -> str:
     """
     key = f"{service_name}/{endpoint.type}/{endpoint.value}".encode()
     return hashlib.sha256(key).hexdigest()[:16]
+
+
+_NATIVE_ID = re.compile("[0-9a-f]{16}")
+
+
+def may_be_store_id(instance_id: str) -> bool:
+    """Whether a namespace's own instance could have ``instance_id`` (spec §4.2).
+
+    The store's ids are native (:func:`instance_id`: 16 lower-case hex digits) or
+    Eureka's (``<APP>:<instanceId>``, always with a colon), whichever node or API
+    wrote them. A read-only source none of whose ids has either shape (Kubernetes'
+    ``<pod-uid>-<port>`` and ``<ipv4>-<port>``) cannot collide with them.
+
+    >>> may_be_store_id("26634d9e31ce714e"), may_be_store_id("MYAPP:10.0.0.5")
+    (True, True)
+    >>> may_be_store_id("10.0.0.5-8080")
+    False
+    """
+    return ":" in instance_id or _NATIVE_ID.fullmatch(instance_id) is not None
 
 
 class ChangeKind(enum.Enum):

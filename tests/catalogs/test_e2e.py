@@ -236,6 +236,9 @@ def test_a_changed_file_shows_within_two_seconds(synced: Setup, http: requests.S
     before = http.get(url)
     etag = before.headers["ETag"]
     eureka_before = http.get(registry.url("/eureka/v2/apps"), headers=JSON)
+    filtered = registry.url("/api/v1/instances?tags=primary")
+    [primary] = http.get(filtered).json()["instances"]  # the source keeps this answer
+    assert primary["metadata"] == {"owner": "dba"}
     changed = json.loads(json.dumps(FILE))
     changed["instances"][0]["metadata"] = {"owner": "ops"}
     synced.write(changed)
@@ -243,6 +246,8 @@ def test_a_changed_file_shows_within_two_seconds(synced: Setup, http: requests.S
         lambda: (r := http.get(url)).headers["ETag"] != etag and r, timeout=2
     )
     assert after.json()["instances"][0]["metadata"] == {"owner": "ops"}
+    [primary] = http.get(filtered).json()["instances"]  # a new snapshot, a new answer
+    assert primary["metadata"] == {"owner": "ops"}
     assert http.get(url, headers={"If-None-Match": etag}).status_code == 200
     eureka_after = http.get(registry.url("/eureka/v2/apps"), headers=JSON)
     assert eureka_after.headers["ETag"] != eureka_before.headers["ETag"]

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from catalogs.snapshot import SnapshotCatalog
+from catalogs.snapshot import MAX_SELECTIONS, SnapshotCatalog
 from registry.store.clock import ManualClock
 from registry.store.errors import InstanceNotFoundError
 from registry.store.records import ChangeKind, Endpoint, ServiceInstance
@@ -55,3 +55,53 @@ def test_the_journal_forgets_old_changes():
     clock.advance(60)
     catalog.replace([record("a"), record("b")])
     assert [c.instance.id for c in catalog.recent_changes()] == ["b"]
+
+
+def test_filtered_answers_are_kept_per_snapshot_and_follow_a_replacement():
+    catalog = SnapshotCatalog(ManualClock())
+    catalog.replace([record("a"), record("b", status="DOWN"), record("c", "api")])
+    calls: list[str] = []
+
+    def up(instance: ServiceInstance) -> bool:
+        calls.append(instance.id)
+        return instance.status == "UP"
+
+    assert [r.id for r in catalog.select_instances(None, up, "up")] == ["a", "c"]
+    assert [r.id for r in catalog.select_instances("web", up, "up")] == ["a"]
+    assert len(calls) == 5
+    assert [r.id for r in catalog.select_instances(None, up, "up")] == ["a", "c"]
+    assert len(calls) == 5  # kept: the snapshot has not changed
+    assert [r.id for r in catalog.select_instances(None, up)] == ["a", "c"]
+    assert len(calls) == 8  # an unnamed filter is never kept
+
+    catalog.replace([record("a", status="DOWN"), record("b")])
+    assert [r.id for r in catalog.select_instances(None, up, "up")] == ["b"]
+    assert [r.id for r in catalog.select_instances("web", up, "up")] == ["b"]
+    assert list(catalog.select_instances("web", None)) == catalog.list_instances("web")
+
+
+def test_a_snapshot_keeps_a_bounded_number_of_filtered_answers():
+    catalog = SnapshotCatalog(ManualClock())
+    catalog.replace([record("a")])
+    for n in range(MAX_SELECTIONS + 10):
+        assert len(catalog.select_instances(None, bool, ("n", n))) == 1
+    assert len(catalog.snapshot.selections) == MAX_SELECTIONS
+    assert (None, ("n", 0)) not in catalog.snapshot.selections  # the oldest went
+
+
+@pytest.mark.parametrize(
+    ("ids", "may_hold_store_ids"),
+    [
+        (["6b2c3c1e-2a6f-4f86-9a43-5b1a2f0e9d11-8080", "10.0.0.5-80"], False),
+        (["26634d9e31ce714e"], True),  # a filesystem entry: a native id
+        (["10.0.0.5-80", "MYAPP:10.0.0.5"], True),  # a remote Eureka's
+        (["fd00::5-80"], True),  # IPv6 without a pod: it has a colon
+        ([], False),
+    ],
+)
+def test_a_snapshot_knows_whether_its_ids_may_be_the_store_s(
+    ids: list[str], may_hold_store_ids: bool
+):
+    catalog = SnapshotCatalog(ManualClock())
+    catalog.replace([record(i) for i in ids])
+    assert catalog.may_hold_store_ids is may_hold_store_ids

@@ -285,3 +285,22 @@ def test_operator_surfaces_stay_out_of_the_api_schema():
     paths = set(served_schema()["paths"])
     assert paths
     assert not {path for path in paths if path.startswith(("/metrics", "/dashboard"))}
+
+
+def test_filtered_listings_are_timed_as_store_listings(make_runtime):
+    runtime = make_runtime(metrics=True)
+    client = Client()
+    register(client, instance("web", "h:1", ttl=10))
+
+    def listings() -> float:
+        count = instruments_of(runtime).registry.get_sample_value(
+            "registry_store_operation_duration_seconds_count",
+            {"operation": "list_instances"},
+        )
+        return count or 0.0
+
+    before = listings()
+    for query in ("", "?tags=none", "?service_name=web"):
+        response = client.get(f"/api/v1/instances{query}")
+        assert response.status_code == 200
+    assert listings() == before + 3

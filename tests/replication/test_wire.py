@@ -175,6 +175,22 @@ def test_times_with_an_offset_parse():
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "2017-13-01T10:00:00.5Z",  # no such month
+        "2017-03-01T10:00:00.Z",  # a dot without digits
+        "2017-03-01T10:00:00.1234567890Z",  # ten digits
+        "2017-03-01T10:00:00.\u0665Z",  # a digit, but not an ASCII one
+        "2017-03-01 10:00:00.5Z",
+        "2017-03-01T10:00:00.5",
+    ],
+)
+def test_malformed_times_are_refused(text):
+    with pytest.raises(WireError):
+        parse_time(text)
+
+
+@pytest.mark.parametrize(
     "data",
     [
         b"not json",

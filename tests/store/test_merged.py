@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from catalogs.snapshot import SnapshotCatalog
 from registry.store.base import Catalog
 from registry.store.clock import ManualClock
 from registry.store.errors import InstanceNotFoundError, ReadOnlyInstanceError
 from registry.store.memory import InMemoryCatalog
 from registry.store.merged import MergedCatalog
+from registry.store.records import Endpoint, ServiceInstance, instance_id
 
 from .conftest import CatalogFactory
 from .test_contract import registration
@@ -134,3 +136,115 @@ def test_counts_add_the_sources_instances_the_namespace_does_not_shadow(
     for record in merged.list_instances():
         counted[record.status] = counted.get(record.status, 0) + 1
     assert merged.count_by_status() == counted
+
+
+def test_a_filter_runs_on_each_part_and_keeps_the_order(
+    merged: MergedCatalog, source: InMemoryCatalog
+):
+    own_v1 = merged.register(registration("reviews", "own:1", tags=("v1",)))
+    merged.register(registration("reviews", "own:2", tags=("v2",)))
+    theirs_v1 = source.register(registration("reviews", "src:1", tags=("v1",)))
+    source.register(registration("ratings", "src:2", tags=("v1",)))
+
+    def v1(record: ServiceInstance) -> bool:
+        return "v1" in record.tags
+
+    selected = merged.select_instances("reviews", v1, "v1")
+    assert [r.id for r in selected] == [own_v1.id, theirs_v1.id]
+    every_v1 = merged.select_instances(None, v1, "v1")
+    assert len(every_v1) == 3
+    assert every_v1[:2] == [own_v1, theirs_v1]
+    assert merged.select_instances("nope", v1) == []
+    assert merged.select_instances(None, None) == merged.list_instances()
+
+
+def test_an_own_copy_the_filter_leaves_out_still_hides_the_source_copy(
+    merged: MergedCatalog, source: InMemoryCatalog
+):
+    source.register(registration("reviews", "same", tags=("v1",)))
+    own = merged.register(registration("reviews", "same", tags=("v2",)))
+
+    def v1(record: ServiceInstance) -> bool:
+        return "v1" in record.tags
+
+    assert merged.select_instances("reviews", v1, "v1") == []
+    assert merged.select_instances(None, v1, "v1") == []
+    assert merged.list_instances() == [own]
+
+
+def test_a_later_source_does_not_repeat_an_id_an_earlier_one_shows(
+    make_catalog: CatalogFactory, clock: ManualClock
+):
+    first, second = InMemoryCatalog(clock), InMemoryCatalog(clock)
+    merged = MergedCatalog(make_catalog(), [first, second])
+    shown = first.register(registration("reviews", "src:1", tags=("first",)))
+    second.register(registration("reviews", "src:1", tags=("second",)))
+    other = second.register(registration("reviews", "src:2"))
+
+    assert merged.list_instances("reviews") == [shown, other]
+    assert merged.list_instances() == [shown, other]
+    assert merged.get_instance(shown.id) == shown
+
+
+def snapshot_of(clock: ManualClock, *records: ServiceInstance) -> SnapshotCatalog:
+    catalog = SnapshotCatalog(clock)
+    catalog.replace(records)
+    return catalog
+
+
+def kubernetes_like(service: str, n: int) -> ServiceInstance:
+    """Ids as Kubernetes gives them (``<ipv4>-<port>``): never the store's."""
+    return ServiceInstance(
+        f"10.1.0.{n}-8080", service, Endpoint("tcp", f"10.1.0.{n}:8080"),
+        "UP", 0, None, (), 0, 0,
+    )  # fmt: skip
+
+
+def file_like(service: str, value: str) -> ServiceInstance:
+    """A filesystem entry: the native id of its service and endpoint."""
+    endpoint = Endpoint("http", value)
+    return ServiceInstance(
+        instance_id(service, endpoint), service, endpoint,
+        "UP", 0, None, ("filesystem",), 0, 0,
+    )  # fmt: skip
+
+
+def test_a_source_whose_ids_cannot_be_the_store_s_is_shown_whole(
+    make_catalog: CatalogFactory, clock: ManualClock
+):
+    pods = snapshot_of(clock, kubernetes_like("reviews", 1), kubernetes_like("a", 2))
+    merged = MergedCatalog(make_catalog(), [pods])
+    own = merged.register(registration("reviews", "10.1.0.1:8080"))
+
+    assert not pods.may_hold_store_ids
+    assert [r.id for r in merged.list_instances("reviews")] == [
+        own.id,
+        "10.1.0.1-8080",
+    ]
+    assert [r.id for r in merged.list_instances()] == [
+        own.id,
+        "10.1.0.1-8080",
+        "10.1.0.2-8080",
+    ]
+
+
+def test_a_file_entry_with_a_registered_endpoint_shows_once_as_the_own_copy(
+    make_catalog: CatalogFactory, clock: ManualClock
+):
+    files = snapshot_of(
+        clock, file_like("reviews", "10.0.0.5:9080"), file_like("reviews", "10.0.0.6:1")
+    )
+    merged = MergedCatalog(make_catalog(), [files])
+    own = merged.register(registration("reviews", "10.0.0.5:9080"))
+
+    assert files.may_hold_store_ids
+    listed = merged.list_instances("reviews")
+    assert listed[0] == own
+    assert len(listed) == 2
+    assert listed[1].endpoint.value == "10.0.0.6:1"
+    assert [r.id for r in merged.list_instances()] == [r.id for r in listed]
+
+    def tagged(record: ServiceInstance) -> bool:
+        return "filesystem" in record.tags
+
+    assert merged.select_instances(None, tagged, "filesystem") == [listed[1]]
