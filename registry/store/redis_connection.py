@@ -12,6 +12,7 @@ from typing import Any
 import redis
 from redis.backoff import AbstractBackoff, NoBackoff
 from redis.cluster import RedisCluster
+from redis.maint_notifications import MaintNotificationsConfig
 from redis.retry import Retry
 from redis.sentinel import Sentinel
 
@@ -54,6 +55,11 @@ def connect(config: RegistryConfig, circuit: StoreCircuit | None = None) -> Any:
         "socket_connect_timeout": timeout,
         "retry": retry,
         "health_check_interval": 30,
+        # redis-py 8 talks RESP3 and, on every new connection, asks the server for
+        # maintenance notifications (a Redis Cloud/Enterprise feature). Servers
+        # without it answer an error, which redis-py swallows, unless a timeout
+        # during the handshake leaves that reply unread and it surfaces later.
+        "maint_notifications_config": MaintNotificationsConfig(enabled=False),
     }
     if config.store_password:
         options["password"] = config.store_password
@@ -75,6 +81,7 @@ def _sentinel_master(config: RegistryConfig, options: dict[str, Any]) -> Any:
     sentinel_options = {
         "socket_timeout": options["socket_timeout"],
         "socket_connect_timeout": options["socket_connect_timeout"],
+        "maint_notifications_config": options["maint_notifications_config"],
     }
     if config.store_password:
         sentinel_options["password"] = config.store_password

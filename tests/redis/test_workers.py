@@ -34,12 +34,28 @@ def worker_pids(server: RegistryServer) -> set[int]:
         return {int(pid) for pid in file.read().split()}
 
 
+def answering_pid(registry: RegistryServer) -> int:
+    """The worker that answers a new connection."""
+    with client_session() as session:
+        response = session.get(registry.url("/uptime"), timeout=5)
+        return int(response.json()["UPTIME"]["properties"]["pid"])
+
+
 def test_keep_alive_connections_reach_both_workers(registry):
     workers = wait_for(
         lambda: (pids := worker_pids(registry)) and len(pids) == 2 and pids,
         10,
         "two worker processes",
     )
+    # A worker still importing the app accepts nothing yet: wait until both
+    # have answered, so the connections below meet two ready workers.
+    answered: set[int] = set()
+
+    def both_answered() -> bool:
+        answered.add(answering_pid(registry))
+        return answered == workers
+
+    wait_for(both_answered, 20, "both workers answering")
     served: Counter[int] = Counter()
     per_connection = []
     with contextlib.ExitStack() as stack:
