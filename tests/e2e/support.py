@@ -252,9 +252,14 @@ class RegistryServer:
         return log
 
     def _kill(self) -> None:
-        # Last resort, and only the process we started.
+        # Last resort: the process we started and its workers, which would
+        # otherwise outlive it (a killed granian main process leaves them running).
         if self.process is not None and self.process.poll() is None:
+            workers = child_pids(self.process.pid)
             self.process.kill()
+            for pid in workers:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             self.returncode = self.process.wait(timeout=STOP_TIMEOUT)
 
     def cleanup(self) -> None:
@@ -393,3 +398,12 @@ def unsigned_jwt(claims: Mapping[str, Any]) -> str:
     header = b64url(json.dumps({"alg": "none", "typ": "JWT"}).encode())
     payload = b64url(json.dumps(dict(claims)).encode())
     return f"{header}.{payload}."
+
+
+def child_pids(pid: int) -> list[int]:
+    """The processes ``pid`` forked (a server's workers), as Linux lists them."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            return [int(child) for child in children.read().split()]
+    except OSError:
+        return []
