@@ -9,6 +9,6 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry_project.settings")
 django.setup(set_prefix=False)  # as django.core.wsgi.get_wsgi_application does
 
-from registry.http.routing import RegistryWSGIHandler  # noqa: E402 (needs setup)
+from registry.http.handler import RegistryWSGIHandler  # noqa: E402 (needs setup)
 
 application = RegistryWSGIHandler()

@@ -15,8 +15,8 @@ would give (function, arguments, names, route, namespaces, extra arguments); onl
 Patterns of kinds Django does not ship, and translated (lazy) patterns, are not
 indexed: from the first such child of a resolver on, its children are left to
 Django's resolver, so the first match is always Django's first match.
-:class:`RegistryWSGIHandler` uses the index; a path it does not resolve goes to
-Django's resolver, which answers the 404.
+:class:`~registry.http.handler.RegistryWSGIHandler` uses the index; a path it does
+not resolve goes to Django's resolver, which answers the 404.
 """
 
 from __future__ import annotations
@@ -26,9 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.handlers.wsgi import WSGIHandler
-from django.http import HttpRequest
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver
 from django.urls.resolvers import RegexPattern, ResolverMatch, RoutePattern
 
 #: Characters a literal path prefix may contain, in a route or a regex.
@@ -276,21 +274,3 @@ def _segment_key(pattern: RoutePattern | RegexPattern, endpoint: bool) -> str | 
         return prefix.split("/", 1)[0]
     # An endpoint all literal and matched to the end matches exactly its text.
     return prefix if literal == len(text) and to_the_end else None
-
-
-class RegistryWSGIHandler(WSGIHandler):
-    """Django's WSGI handler, resolving URLs through a :class:`RouteIndex`."""
-
-    _index: RouteIndex | None = None
-
-    def resolve_request(self, request: HttpRequest) -> ResolverMatch:
-        if not hasattr(request, "urlconf"):
-            root = get_resolver()
-            index = self._index
-            if index is None or index.root is not root:
-                index = self._index = RouteIndex(root)
-            found = index.resolve(request.path_info)
-            if found is not None:
-                request.resolver_match = found
-                return found
-        return super().resolve_request(request)

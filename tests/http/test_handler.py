@@ -1,0 +1,64 @@
+"""The WSGI application the servers run: in-memory bodies go out as one list."""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.signals import request_finished
+
+from registry_project.wsgi import application
+
+
+def environ(path: str) -> dict[str, Any]:
+    return {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8080",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "127.0.0.1:8080",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": sys.stderr,
+    }
+
+
+@pytest.fixture
+def finished() -> Iterator[list[object]]:
+    """Django's request_finished signals sent while the test runs."""
+    sent: list[object] = []
+
+    def record(sender: object, **kwargs: object) -> None:
+        sent.append(sender)
+
+    request_finished.connect(record)
+    yield sent
+    request_finished.disconnect(record)
+
+
+def test_an_in_memory_body_is_one_list_item_and_the_response_is_closed(finished):
+    statuses: list[str] = []
+    result = application(environ("/api/v1/services"), lambda s, h: statuses.append(s))
+    assert type(result) is list
+    assert result == [b'{"services":[]}']
+    assert statuses == ["200 OK"]
+    assert len(finished) == 1  # closed once, before the server sends it
+
+
+def test_a_file_response_is_left_to_the_server(finished):
+    statuses: list[str] = []
+    path = "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui.css"
+    result = application(environ(path), lambda s, h: statuses.append(s))
+    try:
+        assert statuses == ["200 OK"]
+        assert not isinstance(result, list)
+        assert b"".join(result)
+        assert finished == []  # the server closes it when it is sent
+    finally:
+        result.close()  # type: ignore[attr-defined]
+    assert len(finished) == 1
