@@ -19,6 +19,8 @@ serve complete reads:
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import threading
 import time
@@ -196,6 +198,10 @@ class ReplicationNode:
         if not self._peers:
             logger.info("no live cluster member: serving at once")
             return
+        with collector_paused():
+            self._wait_for_sync(timeout)
+
+    def _wait_for_sync(self, timeout: float) -> None:
         started = time.monotonic()
         deadline = started + timeout
         while time.monotonic() < deadline:
@@ -280,3 +286,22 @@ def _replicating(catalog: Catalog) -> ReplicatingCatalog:
     if found is None:
         raise LookupError(f"no replicating wrapper in {catalog!r}")
     return found
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's automatic garbage collection off for the block (then as it was).
+
+    A joining node applies a peer's full state before it serves: about ten
+    objects per instance that all stay, so the collector's repeated full passes
+    over them were half of the time a 100,000-instance apply took (4.96 s with,
+    2.50 s without, in one process). Nothing is served meanwhile, reference
+    counting still frees what is dropped, and collection resumes with the block.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -54,6 +54,16 @@ def test_two_workers_sum_their_figures(stack, tmp_path: Path, server):
         str(metrics_dir),
     )
     assert not (metrics_dir / "counter_999999.db").exists()
+    # Both workers ready and each with a request of its own (a worker still
+    # booting takes no connection; gunicorn may give one worker several in a row).
+    answered: set[int] = set()
+
+    def both_answered() -> bool:
+        uptime = fresh("GET", registry.url("/uptime")).json()
+        answered.add(uptime["UPTIME"]["properties"]["pid"])
+        return len(answered) == 2
+
+    assert wait_until(both_answered, 20), answered
     service = unique()
     ids = []
     for port in range(INSTANCES):

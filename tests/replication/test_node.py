@@ -4,6 +4,7 @@ write publishes, and how each received message is applied (spec §10.4)."""
 from __future__ import annotations
 
 import dataclasses
+import gc
 
 import orjson
 import pytest
@@ -14,7 +15,7 @@ from registry.store.clock import ManualClock
 from registry.store.errors import InstanceNotFoundError
 from registry.store.memory import InMemoryCatalog
 from registry.store.records import ChangeKind, Endpoint, InstanceRegistration
-from replication.node import ReplicationNode
+from replication.node import ReplicationNode, collector_paused
 from replication.plugin import ReplicationPlugin
 from replication.wire import (
     Message,
@@ -186,3 +187,20 @@ def test_a_snapshot_applies_its_good_instances_and_counts_the_bad(runtime, node)
     assert node.state.rejected == 1
     assert node.applier.apply_snapshot(b"{", PEER) == 0
     assert node.state.rejected == 2
+
+
+def test_the_collector_is_paused_only_while_a_joining_node_syncs():
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        raise RuntimeError("a failed sync")
+    assert gc.isenabled()
+    gc.disable()  # an application that runs without it keeps it off
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
