@@ -191,16 +191,19 @@ def test_a_snapshot_applies_its_good_instances_and_counts_the_bad(runtime, node)
 
 def test_the_collector_is_paused_only_while_a_joining_node_syncs():
     assert gc.isenabled()
-    with collector_paused():
-        assert not gc.isenabled()
-    assert gc.isenabled()
-    with pytest.raises(RuntimeError), collector_paused():
-        raise RuntimeError("a failed sync")
-    assert gc.isenabled()
-    gc.disable()  # an application that runs without it keeps it off
     try:
+        with collector_paused():
+            assert not gc.isenabled()
+            made_meanwhile = [[n] for n in range(100)]
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > len(made_meanwhile)  # never scanned again
+        with pytest.raises(RuntimeError), collector_paused():
+            raise RuntimeError("a failed sync")
+        assert gc.isenabled()
+        gc.disable()  # an application that runs without it keeps it off
         with collector_paused():
             pass
         assert not gc.isenabled()
     finally:
         gc.enable()
+        gc.unfreeze()
