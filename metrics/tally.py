@@ -28,6 +28,7 @@ from typing import Any, Final
 from prometheus_client import Counter, Histogram
 
 from metrics.multiprocess import is_multiprocess
+from registry.services import ServiceThread
 
 #: How often :class:`TallyFolder` folds (bounds what waits, and its memory).
 FOLD_INTERVAL: Final = 1.0
@@ -118,31 +119,21 @@ class Tallies:
                 deferred.fold()
 
 
-class TallyFolder:
+class TallyFolder(ServiceThread):
     """The background service that folds a runtime's tallies every second."""
 
     name = "metrics-tallies"
+    join_seconds = 2.0
 
     def __init__(self, tallies: Tallies, interval: float = FOLD_INTERVAL) -> None:
+        super().__init__()
         self._tallies = tallies
         self._interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
-        self._thread.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=2)
-            self._thread = None
+        super().stop()
         self._tallies.fold()
 
-    def _loop(self) -> None:
+    def run(self) -> None:
         while not self._stop.wait(self._interval):
             self._tallies.fold()
