@@ -86,21 +86,7 @@ class InMemoryCatalog(Catalog):
                     registration = admitted
             if old is None and 0 <= self._capacity <= len(self._by_id):
                 raise CapacityExceededError(self._capacity)
-            record = ServiceInstance(
-                registration.id,
-                registration.service_name,
-                registration.endpoint,
-                registration.status,
-                registration.ttl,
-                registration.metadata,
-                registration.tags,
-                now,
-                now,
-                registration.extension,
-            )
-            if old is not None and old.service_name != record.service_name:
-                self._unindex(old)
-            self._store(record)
+            record = self._put(registration, now, now, old)
             self._journal_change(ChangeKind.REGISTERED, record, now)
         return record
 
@@ -123,21 +109,7 @@ class InMemoryCatalog(Catalog):
                 if admitted is not None:
                     check_limits(admitted)
                     registration = admitted
-            record = ServiceInstance(
-                registration.id,
-                registration.service_name,
-                registration.endpoint,
-                registration.status,
-                registration.ttl,
-                registration.metadata,
-                registration.tags,
-                registration_ns,
-                now,
-                registration.extension,
-            )
-            if old is not None and old.service_name != record.service_name:
-                self._unindex(old)
-            self._store(record)
+            record = self._put(registration, registration_ns, now, old)
             if not same:
                 self._journal_change(ChangeKind.REGISTERED, record, now)
             elif live is not None and _differs(live, record):
@@ -226,6 +198,31 @@ class InMemoryCatalog(Catalog):
             return list(self._journal)
 
     # -- helpers; the caller holds the lock ------------------------------------
+
+    def _put(
+        self,
+        registration: InstanceRegistration,
+        registration_ns: int,
+        now: int,
+        old: ServiceInstance | None,
+    ) -> ServiceInstance:
+        """Store ``registration`` as renewed ``now``, in place of ``old``."""
+        record = ServiceInstance(
+            registration.id,
+            registration.service_name,
+            registration.endpoint,
+            registration.status,
+            registration.ttl,
+            registration.metadata,
+            registration.tags,
+            registration_ns,
+            now,
+            registration.extension,
+        )
+        if old is not None and old.service_name != record.service_name:
+            self._unindex(old)
+        self._store(record)
+        return record
 
     def _live(self, instance_id: str) -> ServiceInstance:
         """The instance, unless unknown or past its deadline (then it goes now,
