@@ -122,6 +122,7 @@ class RegistryConfig:
     workers: int = 0
     threads: int = 2
     header_read_timeout: float = 30.0
+    body_read_timeout: float = 30.0
     metrics: bool = False
     metrics_token: str = ""
     metrics_dir: str = ""

@@ -289,13 +289,24 @@ SETTINGS: Final[tuple[Setting[Any], ...]] = (
         goflags.int_parser(0),
         "server worker processes; 0 = auto (1 inmem, every core on redis)",
     ),
-    _i("threads", goflags.int_parser(1, 256), "threads per worker process (1-256)"),
+    _i(
+        "threads",
+        goflags.int_parser(1, 256),
+        "request threads per worker process (1-256; granian: Redis only)",
+    ),
     Setting(
         "header_read_timeout",
         "duration",
         goflags.parse_positive_seconds,
         goflags.format_seconds,
         "longest wait for a request head, idle keep-alive included (granian)",
+    ),
+    Setting(
+        "body_read_timeout",
+        "duration",
+        goflags.parse_positive_seconds,
+        goflags.format_seconds,
+        "longest wait for a request body once its head has arrived (granian; 408)",
     ),
     _b("metrics", "serve Prometheus metrics at /metrics"),
     _s(

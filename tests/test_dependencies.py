@@ -35,6 +35,7 @@ TOOLS = {
     "django-stubs": "mypy plugin",
     "djangorestframework-stubs": "mypy plugin",
     "types-requests": "stubs for mypy",
+    "uvloop": "granian loads it by name (loop=Loops.uvloop, granian_server.py)",
 }
 
 

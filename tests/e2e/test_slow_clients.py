@@ -4,14 +4,13 @@ Request heads: connections that have not sent a whole request head hold no threa
 that serves complete ones (granian reads and parses request heads in Rust;
 ``threads`` Python threads only ever run complete heads).
 
-Request bodies: a request whose head is complete but whose body is not holds one of
-the worker's ``threads`` Python threads for as long as its client keeps the
-connection open, under both servers (measured: granian 2.x hands the application a
-``wsgi.input`` that reads the body from the connection on that thread; gunicorn's
-gthread reads it from the socket on that thread), and neither server has a body
-read timeout to set. The tests below pin that behaviour down exactly (what holds,
-what frees it) and keep the requirement as a strict ``xfail``: it starts failing
-(XPASS) the day a server change meets it, so the docs get updated then.
+Request bodies: under the default server the registry's RSGI front
+(``registry/http/rsgi.py``) reads a body on the worker's event loop, within
+``body_read_timeout`` (then 408), before any thread runs the request, so slow
+bodies delay nothing. gunicorn's gthread workers read the body from the socket on
+the request's thread and have no body timeout: one held thread per slow body, a
+documented limitation pinned down below (and the requirement kept as a strict
+``xfail`` for gunicorn, so it shows the day that changes).
 """
 
 from __future__ import annotations
@@ -118,35 +117,143 @@ def body_server(request, start_server) -> RegistryServer:
     return server
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=requests.exceptions.ReadTimeout,
-    reason="slow bodies hold threads: granian 2.x streams wsgi.input and has no "
-    "body read timeout (emmett-framework/granian#728), nor has gunicorn gthread "
-    "(docs/deployment.md)",
-)
-def test_slow_bodies_do_not_delay_requests(body_server):
-    """The requirement (issue 10, defect 5), not met by either server today."""
-    with held_connections(body_server, SLOW_BODIES, PARTIAL_BODY):
+def test_slow_bodies_do_not_delay_requests(body_server, request):
+    """The requirement (issue 10, defect 5): met by the default server, whose RSGI
+    front reads bodies on its event loop; gunicorn's gthread workers read them on
+    their threads, a documented limitation (docs/deployment.md)."""
+    if "gunicorn" in body_server.flags:
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                raises=requests.exceptions.ReadTimeout,
+                reason="gunicorn gthread reads bodies on its threads, no body timeout",
+            )
+        )
+    with held_connections(body_server, SLOW_BODIES, PARTIAL_BODY) as held:
         elapsed = latency(body_server, timeout=STALLED)
+        assert_unanswered(held)
     assert elapsed < LATENCY_LIMIT
 
 
-def test_slow_bodies_hold_one_thread_each_until_their_clients_go(body_server):
-    """What the limitation is, exactly: one held thread per slow body, while its
+def test_gunicorn_slow_bodies_hold_one_thread_each_until_their_clients_go(
+    start_server,
+):
+    """gunicorn's limitation, exactly: one held thread per slow body, while its
     client stays; fewer slow bodies than threads delay nothing; a client that
     goes frees its thread, and its partial body registers nothing."""
-    with held_connections(body_server, BODY_THREADS - 1, PARTIAL_BODY) as held:
-        assert latency(body_server) < LATENCY_LIMIT  # one thread is left
+    server: RegistryServer = start_server(
+        ["--server", "gunicorn", "--threads", str(BODY_THREADS)]
+    )
+    latency(server)  # warm
+    with held_connections(server, BODY_THREADS - 1, PARTIAL_BODY) as held:
+        assert latency(server) < LATENCY_LIMIT  # one thread is left
         assert_unanswered(held)
-    with held_connections(body_server, SLOW_BODIES, PARTIAL_BODY) as held:
+    with held_connections(server, SLOW_BODIES, PARTIAL_BODY) as held:
         with pytest.raises(requests.exceptions.ReadTimeout):
-            latency(body_server, timeout=STALLED)  # every thread is held
+            latency(server, timeout=STALLED)  # every thread is held
         assert_unanswered(held)
     # The clients went: their threads are free again (once the server has seen
     # the connections close and answered the requests it had queued).
     time.sleep(0.5)
-    assert latency(body_server) < LATENCY_LIMIT
+    assert latency(server) < LATENCY_LIMIT
     with client_session() as http:
-        listed = http.get(body_server.url("/api/v1/services/slow-body"))
+        listed = http.get(server.url("/api/v1/services/slow-body"))
     assert listed.status_code == 404
+
+
+BODY_READ_TIMEOUT = 1.0
+
+
+@pytest.fixture(scope="module")
+def timeout_server(start_server) -> RegistryServer:
+    """The default server with a short body read timeout and one thread."""
+    server: RegistryServer = start_server(
+        ["--threads", "1", "--body_read_timeout", f"{BODY_READ_TIMEOUT}s"]
+    )
+    latency(server)  # warm
+    return server
+
+
+def read_response(connection: socket.socket, timeout: float) -> bytes:
+    """Everything the server sends on ``connection`` until it closes it."""
+    connection.settimeout(timeout)
+    received = b""
+    with contextlib.suppress(OSError):
+        while chunk := connection.recv(65536):
+            received += chunk
+    return received
+
+
+@pytest.mark.parametrize(
+    ("head", "error_body"),
+    [
+        (
+            PARTIAL_BODY,
+            b'{"Error":"Request body not received within body_read_timeout"}',
+        ),
+        (
+            b"POST /eureka/v2/apps/SLOW HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 500\r\n\r\n{",
+            b"",
+        ),
+    ],
+    ids=["native", "eureka"],
+)
+def test_a_body_that_does_not_arrive_in_time_gets_408_and_registers_nothing(
+    timeout_server, head, error_body
+):
+    """After ``body_read_timeout`` the request is answered 408 in its API's error
+    format and the connection closed; while it waited, others were served."""
+    with held_connections(timeout_server, SLOW_BODIES, head) as held:
+        assert latency(timeout_server) < LATENCY_LIMIT
+        started = time.perf_counter()
+        received = read_response(held[0], timeout=BODY_READ_TIMEOUT + 5)
+        waited = time.perf_counter() - started
+    status_line, _, rest = received.partition(b"\r\n")
+    assert status_line == b"HTTP/1.1 408 Request Timeout", received[:300]
+    assert b"\r\nconnection: close\r\n" in rest.lower()
+    assert error_body in rest
+    assert waited < BODY_READ_TIMEOUT + 2
+    with client_session() as http:
+        assert http.get(
+            timeout_server.url("/api/v1/services/slow-body")
+        ).status_code == (404)
+        assert (
+            http.get(
+                timeout_server.url("/eureka/v2/apps/SLOW"),
+                headers={"Accept": "application/json"},
+            ).status_code
+            == 404
+        )
+
+
+def test_a_body_sent_slowly_within_the_timeout_is_served(timeout_server):
+    """Slow is fine as long as the body arrives within ``body_read_timeout``."""
+    body = b'{"service_name":"slow-but-fine","endpoint":{"type":"tcp","value":"10.1.1.1:1"}}'
+    head = (
+        b"POST /api/v1/instances HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        b"Content-Type: application/json\r\nContent-Length: "
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", timeout_server.port), 5) as connection:
+        connection.sendall(head)
+        for start in range(0, len(body), 20):
+            time.sleep(0.1)
+            connection.sendall(body[start : start + 20])
+        received = read_response(connection, timeout=5)
+    assert received.startswith(b"HTTP/1.1 201 Created"), received[:300]
+
+
+def test_a_client_that_goes_mid_body_costs_nothing(timeout_server):
+    """A connection closed halfway through its body: nothing registered, nothing
+    held, the server keeps serving."""
+    for _ in range(20):
+        with socket.create_connection(("127.0.0.1", timeout_server.port), 5) as c:
+            c.sendall(PARTIAL_BODY)
+    time.sleep(0.2)
+    assert latency(timeout_server) < LATENCY_LIMIT
+    with client_session() as http:
+        assert http.get(
+            timeout_server.url("/api/v1/services/slow-body")
+        ).status_code == (404)

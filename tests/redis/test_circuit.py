@@ -91,7 +91,8 @@ def test_a_frozen_store_fails_fast_and_liveness_stays_instant(registry, redis_st
     assert len(known) > 20
     assert max(known) < 0.3, sorted(known)[-5:]  # at once, not after store_timeout
     assert {status for _, _, status in liveness} == {200}
-    assert max(latency for _, latency, _ in liveness) < 1.0, liveness
+    # Liveness runs on the event loop, never queued behind a store request.
+    assert max(latency for _, latency, _ in liveness) < 0.25, liveness
 
     with Api(registry) as api:
         wait_for(lambda: api.serves(service), 5.0, "the store back")

@@ -5,7 +5,9 @@ Django only reads ``Content-Length`` bytes, so a chunked body would look empty; 
 is read here (up to the limit) and handed to Django as the body. A chunked body
 whose framing is broken (a chunk size like ``zz``) makes the server's reader raise
 (gunicorn: ``InvalidChunkSize``); that is the client's error, a 400, never a 500.
-The 413 and the 400 are written in the error format of the API serving the path.
+Under granian the body was already read by the RSGI front (:mod:`registry.http.rsgi`),
+which records a broken or late body in the environ: a 400 or a 408 here. The 413,
+the 400 and the 408 are written in the error format of the API serving the path.
 """
 
 from __future__ import annotations
@@ -16,13 +18,12 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from registry.http.apis import api_for_path
+from registry.http.rsgi import BODY_ERROR_KEY, DRAIN_LIMIT_BYTES
 from registry.http.transport import MAX_BODY_BYTES
 
 BODY_TOO_LARGE = f"Request body exceeded {MAX_BODY_BYTES} bytes"
 MALFORMED_BODY = "Malformed request body"
-#: A refused body is read and dropped up to this size (larger ones may cost the
-#: client its connection).
-DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
+BODY_TIMED_OUT_MESSAGE = "Request body not received within body_read_timeout"
 
 
 class BodyLimitMiddleware:
@@ -37,6 +38,10 @@ class BodyLimitMiddleware:
 
 def _read_body_within_limit(request: HttpRequest) -> HttpResponse | None:
     meta = request.META
+    body_error = meta.get(BODY_ERROR_KEY)
+    if body_error is not None:  # the RSGI front could not read the body
+        message = BODY_TIMED_OUT_MESSAGE if body_error == 408 else MALFORMED_BODY
+        return api_for_path(request.path_info).errors.response(body_error, message)
     try:
         length = int(meta.get("CONTENT_LENGTH") or 0)
     except ValueError:
