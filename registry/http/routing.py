@@ -30,6 +30,8 @@ from django.urls import URLPattern, URLResolver
 from django.urls.resolvers import RegexPattern, ResolverMatch, RoutePattern
 
 #: Characters a literal path prefix may contain, in a route or a regex.
+#: Matches a RouteIndex keeps by path (bounded: paths hold instance ids).
+MATCHES_KEPT = 4096
 _LITERAL = re.compile(r"[A-Za-z0-9_\-/]")
 _QUANTIFIERS = frozenset("?*+{")
 
@@ -135,9 +137,25 @@ class RouteIndex:
         self.root = root
         self._tree = _node(root, None, "")
         self._chains = _chains(self._tree)
+        self._matches: dict[str, ResolverMatch] = {}
 
     def resolve(self, path: str) -> ResolverMatch | None:
-        """Django's match of ``path_info``, or ``None`` (ask Django's resolver)."""
+        """Django's match of ``path_info``, or ``None`` (ask Django's resolver).
+
+        Matches are kept by path (:data:`MATCHES_KEPT` at most, then forgotten
+        all at once): a heartbeat or a lookup repeats its path, and a match is
+        never changed once made (Django hands the view copies of its arguments).
+        """
+        found = self._matches.get(path)
+        if found is None:
+            found = self._resolve(path)
+            if found is not None:
+                if len(self._matches) >= MATCHES_KEPT:
+                    self._matches.clear()
+                self._matches[path] = found
+        return found
+
+    def _resolve(self, path: str) -> ResolverMatch | None:
         matched = self.root.pattern.match(path)
         if not matched:
             return None

@@ -62,3 +62,50 @@ def test_a_file_response_is_left_to_the_server(finished):
     finally:
         result.close()  # type: ignore[attr-defined]
     assert len(finished) == 1
+
+
+def test_a_script_name_sets_the_prefix_from_then_on():
+    """Without SCRIPT_NAME the prefix stays Django's default ``/`` (not set per
+    request); once one came, every request sets its own, as Django does."""
+    from django.urls import get_script_prefix
+
+    from registry.http.handler import RegistryWSGIHandler
+
+    handler = RegistryWSGIHandler()
+    statuses: list[str] = []
+    handler(environ("/api/v1/services"), lambda s, h: statuses.append(s))
+    assert get_script_prefix() == "/"
+    behind = environ("/api/v1/services") | {"SCRIPT_NAME": "/registry"}
+    handler(behind, lambda s, h: statuses.append(s))
+    assert get_script_prefix() == "/registry/"
+    handler(environ("/api/v1/services"), lambda s, h: statuses.append(s))
+    assert get_script_prefix() == "/"
+    assert statuses == ["200 OK"] * 3
+
+
+def test_view_middleware_takes_djangos_general_path(settings):
+    """The short view path is only taken when nothing needs the general one."""
+    from registry.http.handler import RegistryWSGIHandler
+
+    assert RegistryWSGIHandler()._lean
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, f"{__name__}.ViewMiddleware"]
+    handler = RegistryWSGIHandler()
+    assert not handler._lean
+    ViewMiddleware.seen.clear()
+    statuses: list[str] = []
+    result = handler(environ("/api/v1/services"), lambda s, h: statuses.append(s))
+    assert (statuses, result) == (["200 OK"], [b'{"services":[]}'])
+    assert ViewMiddleware.seen == ["/api/v1/services"]
+
+
+class ViewMiddleware:
+    seen: list[str] = []
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        return self.get_response(request)
+
+    def process_view(self, request: Any, *args: Any) -> None:
+        self.seen.append(request.path_info)

@@ -169,3 +169,22 @@ def test_paths_the_index_cannot_decide_are_left_to_django():
     assert index.resolve("/h/one") is not None  # before the project's own pattern
     assert index.resolve("/h/two") is None  # Django's resolver: "custom" matches
     assert get_resolver(URLCONF).resolve("/h/two").route == "h/owt$"
+
+
+def test_matches_are_kept_by_path_and_forgotten_past_the_bound(monkeypatch):
+    from django.urls import get_resolver
+
+    from registry.http import routing
+
+    index = routing.RouteIndex(get_resolver())
+    first = index.resolve("/api/v1/instances/abc/heartbeat")
+    assert first is not None
+    assert index.resolve("/api/v1/instances/abc/heartbeat") is first
+    assert first.kwargs == {"instance_id": "abc"}
+    monkeypatch.setattr(routing, "MATCHES_KEPT", 2)
+    index.resolve("/api/v1/instances/def/heartbeat")
+    index.resolve("/api/v1/services")  # the third: the kept ones are forgotten
+    again = index.resolve("/api/v1/instances/abc/heartbeat")
+    assert again is not first
+    assert again is not None
+    assert (again.func, again.kwargs) == (first.func, first.kwargs)

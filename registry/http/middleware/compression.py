@@ -11,6 +11,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from registry.http.cache import CachedBodyResponse, gzip_bytes
+from registry.http.headers import set_header
 
 #: Bodies shorter than this are sent as they are even when gzip is acceptable.
 GZIP_MIN_BYTES = 256
@@ -29,9 +30,11 @@ class GzipMiddleware:
             if accept_encoding:
                 _negotiate_gzip(accept_encoding, response)
             if response.status_code != 304:
-                response["Content-Length"] = str(len(response.content))
+                set_header(response, "Content-Length", str(len(response.content)))
         vary = response.get("Vary")
-        response["Vary"] = f"{vary}, Accept-Encoding" if vary else "Accept-Encoding"
+        set_header(
+            response, "Vary", f"{vary}, Accept-Encoding" if vary else "Accept-Encoding"
+        )
         return response
 
 
@@ -47,7 +50,7 @@ def _negotiate_gzip(accept_encoding: str, response: HttpResponse) -> None:
         if isinstance(response, CachedBodyResponse)
         else gzip_bytes(response.content)
     )
-    response["Content-Encoding"] = "gzip"
+    set_header(response, "Content-Encoding", "gzip")
 
 
 def accepts_gzip(accept_encoding: str) -> bool:

@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
+from registry.http.headers import set_header
+
 
 class ConditionalGetMiddleware:
     """See the module docstring."""
@@ -29,7 +31,8 @@ def _conditional(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     etag = response.get("ETag")
     if etag is None:
         digest = hashlib.blake2b(response.content, digest_size=12).hexdigest()
-        etag = response["ETag"] = f'W/"{digest}"'
+        etag = f'W/"{digest}"'
+        set_header(response, "ETag", etag)
     if _etag_matches(request.META.get("HTTP_IF_NONE_MATCH", ""), etag):
         not_modified = HttpResponse(status=304)
         del not_modified["Content-Type"]

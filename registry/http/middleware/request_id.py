@@ -12,11 +12,13 @@ import random
 import re
 import string
 import time
+import weakref
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponseBase
 
 from registry.http.context import CONTEXT_KEY, RequestContext
+from registry.http.headers import set_header
 
 _VALID_REQUEST_ID = re.compile(r"[!-~]{1,200}")
 
@@ -25,15 +27,27 @@ class RequestIds:
     """``<10 letters>_<unix ns>_<counter>`` (spec §2.4); the prefix is per process."""
 
     def __init__(self) -> None:
-        self._pid = -1
-        self._prefix = ""
+        self._new_prefix()
+        # A forked worker gets its own prefix (set at the fork, not checked per id).
+        _LIVE.add(self)
+
+    def _new_prefix(self) -> None:
+        self._prefix = "".join(random.choices(string.ascii_letters, k=10))
         self._counter = itertools.count(1)
 
     def next(self) -> str:
-        if self._pid != os.getpid():  # a forked worker gets its own prefix
-            self._pid = os.getpid()
-            self._prefix = "".join(random.choices(string.ascii_letters, k=10))
         return f"{self._prefix}_{time.time_ns()}_{next(self._counter)}"
+
+
+_LIVE: weakref.WeakSet[RequestIds] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    for ids in list(_LIVE):
+        ids._new_prefix()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 class RequestIdMiddleware:
@@ -53,6 +67,7 @@ class RequestIdMiddleware:
         )
         meta[CONTEXT_KEY] = RequestContext(request_id)
         response = self.get_response(request)
-        response["REQUEST_ID"] = request_id
-        response["X-Request-Id"] = request_id
+        # Ours, or a client's that matched _VALID_REQUEST_ID: printable ASCII.
+        set_header(response, "REQUEST_ID", request_id)
+        set_header(response, "X-Request-Id", request_id)
         return response
