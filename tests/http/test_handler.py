@@ -109,3 +109,47 @@ class ViewMiddleware:
 
     def process_view(self, request: Any, *args: Any) -> None:
         self.seen.append(request.path_info)
+
+
+def test_requests_leave_no_garbage_for_the_cyclic_collector():
+    """Every request's objects are freed by reference counting (a view bound its
+    handlers to itself, a cycle holding the request: issue 12, lean hot paths)."""
+    import gc
+    import json
+
+    body = json.dumps(
+        {
+            "service_name": "no-garbage",
+            "endpoint": {"type": "http", "value": "10.0.0.1:80"},
+            "ttl": 60,
+        }
+    ).encode()
+    post = environ("/api/v1/instances") | {
+        "REQUEST_METHOD": "POST",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+    }
+    created = json.loads(b"".join(application(post, lambda s, h: None)))
+    heartbeat = environ(f"/api/v1/instances/{created['id']}/heartbeat") | {
+        "REQUEST_METHOD": "PUT"
+    }
+    requests = [
+        heartbeat,
+        environ("/api/v1/services/no-garbage"),
+        environ("/api/v1/instances") | {"QUERY_STRING": "service_name=no-garbage"},
+        environ("/api/v1/instances/nope/heartbeat") | {"REQUEST_METHOD": "PUT"},
+    ]
+    statuses: list[str] = []
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for request in requests * 20:
+            application(dict(request), lambda s, h: statuses.append(s))
+        gc.collect()
+        left = [type(o).__name__ for o in gc.garbage]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert set(statuses) == {"200 OK", "410 Gone"}
+    assert left == []
