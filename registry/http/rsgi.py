@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final, Protocol
@@ -117,7 +118,6 @@ class RSGIApplication:
         *,
         body_read_timeout: float,
         threads: int | None,
-        base_environ: dict[str, Any] | None = None,
     ) -> None:
         """``threads=None`` runs the application inline on the event loop."""
         self._application = application
@@ -131,13 +131,12 @@ class RSGIApplication:
             "GATEWAY_INTERFACE": "CGI/1.1",
             "SCRIPT_NAME": "",
             "SERVER_SOFTWARE": "Granian",
-            "wsgi.errors": io.StringIO(),
+            "wsgi.errors": sys.stderr,
             "wsgi.input_terminated": True,
             "wsgi.multiprocess": False,
             "wsgi.multithread": self._executor is not None,
             "wsgi.run_once": False,
             "wsgi.version": (1, 0),
-            **(base_environ or {}),
         }
         self._addresses: dict[str, tuple[str, str]] = {}
 
