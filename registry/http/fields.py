@@ -16,7 +16,9 @@ case, and ``x-caseInsensitiveEnum`` with the canonical values.
 Lenient readers (Eureka's, modelled on Jackson's) need more than types and limits:
 
 * ``kind="integer_text"``: an integer sent as a JSON number *or* as its decimal
-  text; ``minimum``/``maximum`` bound it either way (a Java ``int`` or ``long``).
+  text; ``minimum``/``maximum`` bound it either way (a Java ``int`` or ``long``);
+  a number with a fraction or exponent part on or past the lower bound is
+  refused (it may be a rounded literal past it).
 * ``kind="flag"``: ``true`` (JSON boolean, or the text in any case) is true, any
   other value false; the schema accepts any value.
 * ``lenient``: a value the kind cannot read counts as absent (``default``) instead
@@ -213,16 +215,26 @@ def _string_schema(spec: FieldSpec) -> dict[str, Any]:
 
 
 def _integer_text_schema(spec: FieldSpec, number: dict[str, Any]) -> dict[str, Any]:
-    """A JSON integer in range, or text; past the range in either form: refused."""
+    """A JSON integer in range, or text; past the range in either form: refused.
+
+    OpenAPI 3.0's ``integer`` has no fraction or exponent part: ``5.0`` and ``1e3``
+    are numbers, read as integers too, except on the lower bound (a float there
+    may be a rounded literal past it)."""
+    floats: dict[str, Any] = {"type": "number", "multipleOf": 1}
+    if spec.minimum is not None:
+        floats["minimum"] = spec.minimum + 1
+    if spec.maximum is not None:
+        floats["maximum"] = spec.maximum
     text: dict[str, Any] = {"type": "string"}
     if not spec.lenient:
         text["pattern"] = r"^\s*[+-]?[0-9]+\s*$"
     beyond = out_of_range_text(spec.minimum, spec.maximum)
     if beyond is not None:
         text["not"] = {"pattern": beyond}
-    choices = [number, text]
-    if spec.lenient:  # booleans, null, fractions, objects, arrays: absent
-        choices.append({"not": {"anyOf": [{"type": "integer"}, {"type": "string"}]}})
+    choices = [number, floats, text]
+    if spec.lenient:  # fractions, booleans, null, objects, arrays: absent
+        choices.append({"type": "number", "not": {"multipleOf": 1}})
+        choices.append({"not": {"anyOf": [{"type": "number"}, {"type": "string"}]}})
     return {"anyOf": choices}
 
 
