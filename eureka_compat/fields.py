@@ -271,7 +271,32 @@ INSTANCE = FieldSpec(
 #: The registration body: ``{"instance": {...}}`` (XML: ``<instance>`` is the root).
 REGISTRATION = (INSTANCE,)
 
-# --- what the parser looks up on every registration, computed once ------------------
+# --- the status routes' query parameter ---------------------------------------------
+
+OVERRIDE_VALUE = FieldSpec(
+    "value",
+    "string",
+    "The status, any case (trimmed); absent or another value → 400 (Eureka answers "
+    "500).",
+    required=True,
+    blank=False,
+    choices=STATUS_CHOICES,
+    case_insensitive=True,
+    trim=True,
+)
+FALLBACK_VALUE = FieldSpec(
+    "value",
+    "string",
+    f"The status once the override is gone, any case (trimmed); absent or empty: "
+    f"`{UNKNOWN}`; any other value reads as `{UNKNOWN}`.",
+    choices=STATUS_CHOICES,
+    case_insensitive=True,
+    trim=True,
+    default=UNKNOWN,
+    fallback=UNKNOWN,
+)
+
+# --- what the parsers look up on every request, computed once -----------------------
 
 
 def upper_case_names(spec: FieldSpec) -> dict[str, str]:
@@ -281,5 +306,7 @@ def upper_case_names(spec: FieldSpec) -> dict[str, str]:
 
 STATUS_NAMES = upper_case_names(STATUS)
 OVERRIDDEN_STATUS_NAMES = upper_case_names(OVERRIDDEN_STATUS)
+OVERRIDE_VALUE_NAMES = upper_case_names(OVERRIDE_VALUE)
+FALLBACK_VALUE_NAMES = upper_case_names(FALLBACK_VALUE)
 #: Data centre names, lower-cased (matched so, like Eureka's ``DataCenterInfo.Name``).
 DATA_CENTER_NAMES = frozenset(name.lower() for name in DATA_CENTER_NAME.choices or ())

@@ -144,7 +144,7 @@ def parse_registration(
     )
     metadata = _metadata(body.get(METADATA.name))
     override = _override(body)
-    own_status = _status(body.get(STATUS.name), STATUS, STATUS_NAMES)
+    own_status = read_status(body.get(STATUS.name), STATUS, STATUS_NAMES)
     status = effective_status(own_status, override, None)
     last_dirty = _number(
         body.get(LAST_DIRTY_TIMESTAMP.name), LAST_DIRTY_TIMESTAMP, default=now_ms
@@ -343,9 +343,10 @@ def _out_of_range(spec: FieldSpec, parent: FieldSpec | None) -> EurekaRegistrati
     return EurekaRegistrationError(f"{name} out of range")
 
 
-def _status(value: Any, spec: FieldSpec, names: Mapping[str, str]) -> str:
-    """A status member: ``names`` in any case (trimmed), absent or empty: the
-    default, anything else the fallback (Eureka's ``InstanceStatus.toEnum``)."""
+def read_status(value: Any, spec: FieldSpec, names: Mapping[str, str]) -> str:
+    """A status (``spec``, whose choices by upper-case text are ``names``): any
+    case, trimmed; absent or empty: the default; anything else: the fallback
+    (Eureka's ``InstanceStatus.toEnum``)."""
     if value is None or value == "":
         return str(spec.default)
     return names.get(str(value).strip().upper()) or str(spec.fallback)
@@ -436,7 +437,7 @@ def tags_of(metadata: Mapping[str, str]) -> tuple[str, ...]:
 def _override(body: Mapping[str, Any]) -> str:
     """The override the body carries, if any (a stored one wins: see rules)."""
     sent = next((body[name] for name in _OVERRIDE_NAMES if name in body), None)
-    return _status(sent, OVERRIDDEN_STATUS, OVERRIDDEN_STATUS_NAMES)
+    return read_status(sent, OVERRIDDEN_STATUS, OVERRIDDEN_STATUS_NAMES)
 
 
 def _endpoint(host: str, port: dict[str, Any], secure: dict[str, Any]) -> Endpoint:

@@ -11,6 +11,7 @@ from drf_spectacular.utils import (
     OpenApiResponse,
 )
 
+from eureka_compat.fields import FALLBACK_VALUE, OVERRIDE_VALUE
 from eureka_compat.formats import JSON, XML
 from eureka_compat.openapi.examples import (
     APPLICATION,
@@ -22,13 +23,13 @@ from eureka_compat.openapi.examples import (
 from eureka_compat.openapi.operations import empty, get_operation, operation
 from eureka_compat.openapi.schema import docs
 from eureka_compat.openapi.shapes import (
-    STATUS_CHOICES,
     ApplicationDocument,
     ApplicationsDocument,
     InstanceDocument,
     Registration,
 )
 from eureka_compat.statuses import UNKNOWN
+from registry.http.fields import FieldSpec, json_schema
 from registry.http.openapi import View, query
 
 TEXT = "text/plain"
@@ -58,7 +59,14 @@ def _last_dirty(description: str) -> OpenApiParameter:
 
 
 _LAST_DIRTY = _last_dirty("The client's (ms); raises the stored one.")
-_STATUS = {"type": "string", "enum": STATUS_CHOICES}
+
+
+def _status_value(spec: FieldSpec) -> OpenApiParameter:
+    """The status routes' ``value``, from the table the view reads it with."""
+    # A query value is always text (the table's schema may allow any JSON value).
+    schema = {"type": "string", **json_schema(spec)}
+    return query(spec.name, schema, spec.description, required=spec.required)
+
 
 _REGISTER = f"""\
 Registers or replaces (upsert) the instance `<APP>:<instanceId>`. The body is
@@ -185,7 +193,7 @@ status_docs = docs(
             404: _NOT_REGISTERED,
         },
         "PUT",
-        [query("value", _STATUS, "The status, any case.", required=True), _LAST_DIRTY],
+        [_status_value(OVERRIDE_VALUE), _LAST_DIRTY],
     ),
     delete=operation(
         "removeStatusOverride",
@@ -195,7 +203,7 @@ status_docs = docs(
         "with its own status.",
         {200: empty("Removed."), 404: _NOT_REGISTERED},
         "DELETE",
-        [query("value", _STATUS, "Fallback status; any case."), _LAST_DIRTY],
+        [_status_value(FALLBACK_VALUE), _LAST_DIRTY],
     ),
 )
 metadata_docs = docs(

@@ -7,6 +7,7 @@
   choices in other cases, other JSON types, ...), a body the served schema allows
   is registered (204) and a body it forbids is refused (400).
 * One edited table entry changes both the parser's answer and the schema.
+* The same for the status routes' ``value`` query parameter.
 
 Not in JSON Schema, so not in the property: the path's application (a rule
 across the path and the body) and byte limits (``x-maxBytes``, tested on their
@@ -20,6 +21,7 @@ import copy
 import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 import pytest
@@ -30,11 +32,13 @@ from eureka_compat.fields import (
     COUNTRY_ID,
     DATA_CENTER_METADATA,
     DURATION,
+    FALLBACK_VALUE,
     INSTANCE,
     JAVA_INT,
     JAVA_LONG,
     LAST_DIRTY_TIMESTAMP,
     METADATA,
+    OVERRIDE_VALUE,
     PORT,
 )
 from registry.http.fields import FieldSpec, json_schema, xml_schema
@@ -43,7 +47,8 @@ from tests.test_field_tables import edited, fresh_schema
 from .helpers import BASE, eureka_instance, register
 
 REGISTER = "/eureka/v2/apps/{app}"
-STORE_ID = "DEMO-APP:10.0.0.1:demo-app:8080"
+INSTANCE_ID = "10.0.0.1:demo-app:8080"
+STORE_ID = f"DEMO-APP:{INSTANCE_ID}"
 
 
 def _request_body(media_type: str) -> dict[str, Any]:
@@ -305,3 +310,44 @@ def test_java_types_are_the_ranges():
     assert JAVA_LONG == (-(2**63), 2**63 - 1)
     for spec in (COUNTRY_ID, DURATION, *PORT.members[:1]):
         assert (spec.minimum, spec.maximum) == JAVA_INT == (-(2**31), 2**31 - 1)
+
+
+# --- the status routes' `value` ------------------------------------------------------
+
+STATUS_VALUES = ["UP", "down", " Starting\t", "out_of_service", "Unknown", "", " ", "x"]
+STATUS_ROUTE = f"{REGISTER}/{{instance_id}}/status"
+
+
+def _value_schema(method: str) -> dict[str, Any]:
+    operation = fresh_schema()["paths"][STATUS_ROUTE][method]
+    [value] = [p for p in operation["parameters"] if p["name"] == "value"]
+    schema: dict[str, Any] = value["schema"]
+    return schema
+
+
+@pytest.mark.parametrize("value", STATUS_VALUES)
+def test_override_value_as_the_schema_says(client, runtime, value):
+    register(client, eureka_instance())
+    schema = _value_schema("put")
+    assert schema == {"type": "string", **json_schema(OVERRIDE_VALUE)}
+    allowed = OAS30Validator(schema).is_valid(value)
+    url = f"{BASE}/apps/DEMO-APP/{INSTANCE_ID}/status?value={quote(value)}"
+    assert client.put(url).status_code == (200 if allowed else 400)
+    status = runtime.catalogs.get("default").get_instance(STORE_ID).status
+    expected = value.strip().upper() if allowed else "UP"
+    assert status == expected
+    assert status in schema["x-caseInsensitiveEnum"]
+
+
+@pytest.mark.parametrize("value", [*STATUS_VALUES, None])
+def test_fallback_value_as_the_schema_says(client, runtime, value):
+    register(client, eureka_instance())
+    schema = _value_schema("delete")
+    assert schema == {"type": "string", **json_schema(FALLBACK_VALUE)}
+    query = "" if value is None else f"?value={quote(value)}"
+    url = f"{BASE}/apps/DEMO-APP/{INSTANCE_ID}/status{query}"
+    assert client.delete(url).status_code == 200  # any value: the schema limits none
+    status = runtime.catalogs.get("default").get_instance(STORE_ID).status
+    named = (value or "").strip().upper()
+    choices = schema["x-caseInsensitiveEnum"]
+    assert status == (named if named in choices else schema["default"])
