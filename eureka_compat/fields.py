@@ -4,8 +4,9 @@ defect 9; eureka-api.md §4.1, §6.2).
 One table, two readers: :func:`eureka_compat.instances.parse_registration` takes its
 names, defaults, ranges and enums from these :class:`FieldSpec` entries, and the
 OpenAPI description of ``POST apps/{app}`` (JSON and XML) is generated from them
-(:mod:`eureka_compat.openapi.views`), so the two cannot drift
-(``tests/eureka/test_instance_fields.py``).
+(:mod:`eureka_compat.openapi.shapes`, :mod:`eureka_compat.openapi.xml_bodies`), so
+the two cannot drift (``tests/eureka/test_instance_fields.py``). So are the status
+routes' ``value`` parameters.
 
 Eureka reads like Jackson's lenient ``getValueAsInt``/``getValueAsLong``: numbers may
 come as text, a member of an unexpected type counts as absent (``lenient``), and
@@ -39,16 +40,17 @@ _REQUIRED_TEXT = (
 
 
 def _java_number(
-    name: str, label: str, bits: tuple[int, int], default: int | None, text: str
+    name: str, label: str, java_type: tuple[int, int], default: int | None, text: str
 ) -> FieldSpec:
-    java = "int" if bits == JAVA_INT else "long"
+    """An ``integer_text`` member; ``label`` names it in the 400's text."""
+    java = "int" if java_type == JAVA_INT else "long"
     return FieldSpec(
         name,
         "integer_text",
         " ".join(filter(None, (text, _NUMBER.format(java=java, label=label)))),
         lenient=True,
-        minimum=bits[0],
-        maximum=bits[1],
+        minimum=java_type[0],
+        maximum=java_type[1],
         default=default,
     )
 

@@ -13,12 +13,12 @@ from typing import Any
 
 from rest_framework import serializers
 
-from eureka_compat.fields import REGISTRATION
+from eureka_compat import fields
 from eureka_compat.instances import DEFAULT_DATA_CENTER_CLASS
-from eureka_compat.statuses import STATUSES, UNKNOWN
+from eureka_compat.statuses import UNKNOWN
 from registry.http.fields import table_serializer
 
-STATUS_CHOICES = sorted(STATUSES)
+STATUS_CHOICES = list(fields.STATUS_CHOICES)
 
 
 def _shape(component: str, doc: str, fields: dict[str, Any]) -> Any:
@@ -131,4 +131,6 @@ In XML the root element is `<instance>`, `@name` members are attributes and `$` 
 the element's text (`<port enabled="true">8080</port>`)."""
 #: Generated from the parser's table (eureka_compat.fields); its XML twin is made by
 #: eureka_compat.openapi.xml_bodies.
-Registration = table_serializer("EurekaRegistration", REGISTRATION, REGISTRATION_DOC)
+Registration = table_serializer(
+    "EurekaRegistration", fields.REGISTRATION, REGISTRATION_DOC
+)

@@ -58,7 +58,7 @@ class FieldSpec:
     nullable: bool = False
     #: The empty string is accepted (for ``kind="array"``: an empty query value).
     blank: bool = True
-    #: Byte limit of the UTF-8 text (or of compact JSON, for ``any``).
+    #: Byte limit of the UTF-8 text (or of compact JSON, for ``any`` and ``object``).
     max_bytes: int | None = None
     #: The accepted values (strings, or the items of an array).
     choices: tuple[str, ...] | None = None
