@@ -18,7 +18,11 @@ from __future__ import annotations
 
 from eureka_compat.statuses import STATUSES, UNKNOWN, UP
 from registry.http.fields import FieldSpec
-from registry.store.records import MAX_METADATA_BYTES, MAX_SERVICE_NAME_BYTES
+from registry.store.records import (
+    MAX_ENDPOINT_VALUE_BYTES,
+    MAX_METADATA_BYTES,
+    MAX_SERVICE_NAME_BYTES,
+)
 
 #: Java's ``int`` and ``long`` (Eureka's numeric fields are one or the other).
 JAVA_INT = (-(2**31), 2**31 - 1)
@@ -110,8 +114,8 @@ HOST_NAME = FieldSpec(
     "hostName",
     "string",
     _REQUIRED_TEXT.format(name="hostName")
-    + " With the port it makes the native endpoint (`host:port`, at most 128 "
-    "bytes).",
+    + " With the port it makes the native endpoint (`host:port`, at most "
+    f"{MAX_ENDPOINT_VALUE_BYTES} bytes).",
     required=True,
     blank=False,
     trim=True,
@@ -150,6 +154,8 @@ OVERRIDDEN_STATUS = _status(
 PORT = _port("port", 80, enabled=True)
 SECURE_PORT = _port("securePort", 443, enabled=False)
 COUNTRY_ID = _java_number("countryId", "countryId", JAVA_INT, 1, "")
+#: Eureka's own three data centres, and SoftLayer, which the original registry read
+#: too (spec §6.3.1).
 DATA_CENTER_NAME = FieldSpec(
     "name",
     "string",
@@ -310,5 +316,6 @@ STATUS_NAMES = upper_case_names(STATUS)
 OVERRIDDEN_STATUS_NAMES = upper_case_names(OVERRIDDEN_STATUS)
 OVERRIDE_VALUE_NAMES = upper_case_names(OVERRIDE_VALUE)
 FALLBACK_VALUE_NAMES = upper_case_names(FALLBACK_VALUE)
-#: Data centre names, lower-cased (matched so, like Eureka's ``DataCenterInfo.Name``).
+#: Data centre names, lower-cased: matched with ``str.lower``, which for these names
+#: accepts exactly their ASCII case variants (what the schema's pattern says).
 DATA_CENTER_NAMES = frozenset(name.lower() for name in DATA_CENTER_NAME.choices or ())
