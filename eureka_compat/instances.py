@@ -17,7 +17,38 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from eureka_compat.statuses import UNKNOWN, effective_status, parse_status
+from eureka_compat.fields import (
+    AMAZON_INSTANCE_ID,
+    APP,
+    ASG_NAME,
+    COUNTRY_ID,
+    DATA_CENTER_INFO,
+    DATA_CENTER_METADATA,
+    DATA_CENTER_NAME,
+    DATA_CENTER_NAMES,
+    DURATION,
+    HOST_NAME,
+    INSTANCE,
+    INSTANCE_ID,
+    IP_ADDR,
+    LAST_DIRTY_TIMESTAMP,
+    LEASE_INFO,
+    METADATA,
+    OVERRIDDEN_STATUS,
+    OVERRIDDEN_STATUS_NAMES,
+    PORT,
+    RENEWAL_INTERVAL,
+    SECURE_PORT,
+    SID,
+    SID_UNSET,
+    SOFTLAYER_ID,
+    STATUS,
+    STATUS_NAMES,
+    TAGS_METADATA_KEY,
+    VERBATIM_TEXT,
+)
+from eureka_compat.statuses import UNKNOWN, effective_status
+from registry.http.fields import FieldSpec
 from registry.store.records import (
     Endpoint,
     InstanceRegistration,
@@ -25,17 +56,10 @@ from registry.store.records import (
     stored_json,
 )
 
-DEFAULT_DURATION_SECONDS = 90
-DEFAULT_RENEWAL_INTERVAL_SECONDS = 30
+DEFAULT_RENEWAL_INTERVAL_SECONDS: int = RENEWAL_INTERVAL.default
 DEFAULT_DATA_CENTER_CLASS = "com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo"
 AMAZON_DATA_CENTER_CLASS = "com.netflix.appinfo.AmazonInfo"
 EMPTY_METADATA = {"@class": "java.util.Collections$EmptyMap"}
-TAGS_METADATA_KEY = "amalgam8.tags"
-#: Data centres a registration may name (case-insensitive): Eureka's own three,
-#: and SoftLayer, which the original registry read too (spec §6.3.1).
-DATA_CENTER_NAMES = frozenset({"netflix", "amazon", "myown", "softlayer"})
-#: Bits of the Java types of Eureka's numeric fields.
-INT_BITS, LONG_BITS = 32, 64
 #: Kept in a registration's extension when the status the instance reported is
 #: not the one stored (an override applied), so the rule chain can run again.
 REPORTED_STATUS_KEY = "reportedStatus"
@@ -43,15 +67,10 @@ REPORTED_STATUS_KEY = "reportedStatus"
 EXTENSION_PREFIX = b'{"instanceId":'
 
 #: Members kept verbatim (strings) from a registration, in output order.
-_TEXT_MEMBERS = (
-    "appGroupName",
-    "homePageUrl",
-    "statusPageUrl",
-    "healthCheckUrl",
-    "secureHealthCheckUrl",
-    "vipAddress",
-    "secureVipAddress",
-)
+_TEXT_MEMBERS = tuple(spec.name for spec in VERBATIM_TEXT)
+#: Every member kept verbatim, in the order a registration's extension has them.
+_KEPT_TEXT = (*VERBATIM_TEXT, SID, ASG_NAME)
+_OVERRIDE_NAMES = (OVERRIDDEN_STATUS.name, *OVERRIDDEN_STATUS.aliases)
 
 
 class EurekaRegistrationError(ValueError):
@@ -84,18 +103,19 @@ def parse_registration(
     :class:`eureka_compat.rules.EurekaRegistrationRule` inside the store. Raises
     :class:`EurekaRegistrationError`.
     """
-    body = document.get("instance")
+    body = document.get(INSTANCE.name)
     if not isinstance(body, Mapping):
-        raise EurekaRegistrationError("Missing instance")
-    host = _text(body.get("hostName"))
-    instance_id = _text(body.get("instanceId")) or _derived_id(body, host)
-    app = _text(body.get("app")).upper()
-    data_center = body.get("dataCenterInfo")
+        raise EurekaRegistrationError(f"Missing {INSTANCE.name}")
+    host = _text(body.get(HOST_NAME.name))
+    instance_id = _text(body.get(INSTANCE_ID.name)) or _derived_id(body, host)
+    app = _text(body.get(APP.name)).upper()
+    ip_address = _text(body.get(IP_ADDR.name))
+    data_center = body.get(DATA_CENTER_INFO.name)
     for missing, name in (
-        (not instance_id, "instanceId"),
-        (not host, "hostName"),
-        (not _text(body.get("ipAddr")), "ipAddr"),
-        (not app, "app"),
+        (not instance_id, INSTANCE_ID.name),
+        (not host, HOST_NAME.name),
+        (not ip_address, IP_ADDR.name),
+        (not app, APP.name),
     ):
         if missing:
             raise EurekaRegistrationError(f"Missing {name}")
@@ -104,53 +124,56 @@ def parse_registration(
             f"Mismatched appName, expecting {path_app.upper()} but was {app}"
         )
     if not isinstance(data_center, Mapping):
-        raise EurekaRegistrationError("Missing dataCenterInfo")
-    if not _text(data_center.get("name")):
+        raise EurekaRegistrationError(f"Missing {DATA_CENTER_INFO.name}")
+    data_center_name = _text(data_center.get(DATA_CENTER_NAME.name))
+    if not data_center_name:
         raise EurekaRegistrationError("Missing dataCenterInfo Name")
-    if _text(data_center.get("name")).lower() not in DATA_CENTER_NAMES:
+    if data_center_name.lower() not in DATA_CENTER_NAMES:
         raise EurekaRegistrationError("Unknown dataCenterInfo name")
-    if not isinstance(body.get("metadata"), Mapping | None):
-        raise EurekaRegistrationError("metadata is not an object")
+    if not isinstance(body.get(METADATA.name), Mapping | None):
+        raise EurekaRegistrationError(f"{METADATA.name} is not an object")
 
-    port = _port(body.get("port"), 80, "port", enabled=True)
-    secure_port = _port(body.get("securePort"), 443, "securePort", enabled=False)
-    lease = body.get("leaseInfo")
+    port = _port(body.get(PORT.name), PORT)
+    secure_port = _port(body.get(SECURE_PORT.name), SECURE_PORT)
+    lease = body.get(LEASE_INFO.name)
     if not isinstance(lease, Mapping):
         lease = {}
-    duration = (
-        _number(lease.get("durationInSecs"), 0, "leaseInfo.durationInSecs")
-        or DEFAULT_DURATION_SECONDS
+    # 0 asks for the default too.
+    duration = _number(lease.get(DURATION.name), DURATION, LEASE_INFO) or int(
+        DURATION.default
     )
-    metadata = _metadata(body.get("metadata"))
+    metadata = _metadata(body.get(METADATA.name))
     override = _override(body)
-    own_status = parse_status(body.get("status"))
+    own_status = read_status(body.get(STATUS.name), STATUS, STATUS_NAMES)
     status = effective_status(own_status, override, None)
     last_dirty = _number(
-        body.get("lastDirtyTimestamp"), now_ms, "lastDirtyTimestamp", LONG_BITS
+        body.get(LAST_DIRTY_TIMESTAMP.name), LAST_DIRTY_TIMESTAMP, default=now_ms
     )
     extension: dict[str, Any] = {
         "instanceId": instance_id,
         "hostName": host,
         "app": app,
-        "ipAddr": _text(body.get("ipAddr")),
+        "ipAddr": ip_address,
         "overriddenstatus": override,
         "port": port,
         "securePort": secure_port,
-        "countryId": _number(body.get("countryId"), 1, "countryId"),
-        "dataCenterInfo": _data_center(data_center),
+        "countryId": _number(body.get(COUNTRY_ID.name), COUNTRY_ID),
+        "dataCenterInfo": _data_center(data_center, data_center_name),
         "renewalIntervalInSecs": _number(
-            lease.get("renewalIntervalInSecs"),
-            DEFAULT_RENEWAL_INTERVAL_SECONDS,
-            "leaseInfo.renewalIntervalInSecs",
+            lease.get(RENEWAL_INTERVAL.name), RENEWAL_INTERVAL, LEASE_INFO
         ),
         "serviceUpTimestamp": now_ms,
         "lastUpdatedTimestamp": now_ms,
         "lastDirtyTimestamp": last_dirty,
     }
-    for name in (*_TEXT_MEMBERS, "sid", "asgName"):
-        value = body.get(name)
-        if isinstance(value, str) and value and not (name == "sid" and value == "na"):
-            extension[name] = value
+    for spec in _KEPT_TEXT:
+        value = body.get(spec.name)
+        if (
+            isinstance(value, str)
+            and value
+            and not (spec is SID and value == SID_UNSET)
+        ):
+            extension[spec.name] = value
     if own_status != status:  # the rule chain runs again against a stored copy
         extension[REPORTED_STATUS_KEY] = own_status
     registration = InstanceRegistration(
@@ -283,27 +306,50 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _number(value: Any, default: int, name: str, bits: int = INT_BITS) -> int:
-    """Eureka reads numbers leniently: JSON numbers or their text. A number past
-    the Java type of its field (``int``, or ``long`` for timestamps) is refused,
-    as Eureka's reader refuses it."""
+def _number(
+    value: Any,
+    spec: FieldSpec,
+    parent: FieldSpec | None = None,
+    default: int | None = None,
+) -> int:
+    """An ``integer_text`` member (of ``parent``), read as Eureka reads numbers:
+    JSON numbers or their text; other values give ``default`` (else the spec's).
+    A number past the spec's range (a Java ``int`` or ``long``) is refused, as
+    Eureka's reader refuses it."""
+    if default is None:
+        default = int(spec.default)
     if isinstance(value, bool) or value is None:
         return default
+    low, high = spec.minimum, spec.maximum
     if isinstance(value, float):  # JSON reads integers past 64 bits as floats
         if not value.is_integer():
             return default
-        if abs(value) >= 2 ** (bits - 1):
+        if (low is not None and value <= low) or (high is not None and value > high):
             # Rounding may have brought the literal into range (-2**63 - 1 reads
-            # as -2**63); a float this large is never a Java int or long.
-            raise EurekaRegistrationError(f"{name} out of range")
+            # as -2**63): a float on the bound may stand for one past it.
+            raise _out_of_range(spec, parent)
         value = int(value)
     try:
         number = int(str(value).strip())
     except ValueError:
         return default
-    if not -(2 ** (bits - 1)) <= number < 2 ** (bits - 1):
-        raise EurekaRegistrationError(f"{name} out of range")
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise _out_of_range(spec, parent)
     return number
+
+
+def _out_of_range(spec: FieldSpec, parent: FieldSpec | None) -> EurekaRegistrationError:
+    name = spec.name if parent is None else f"{parent.name}.{spec.name}"
+    return EurekaRegistrationError(f"{name} out of range")
+
+
+def read_status(value: Any, spec: FieldSpec, names: Mapping[str, str]) -> str:
+    """A status (``spec``, whose choices by upper-case text are ``names``): any
+    case, trimmed; absent or empty: the default; anything else: the fallback
+    (Eureka's ``InstanceStatus.toEnum``)."""
+    if value is None or value == "":
+        return str(spec.default)
+    return names.get(str(value).strip().upper()) or str(spec.fallback)
 
 
 def java_long(text: str | None) -> int | None:
@@ -315,51 +361,56 @@ def java_long(text: str | None) -> int | None:
         number = int(text)
     except ValueError:
         return None
-    if not -(2 ** (LONG_BITS - 1)) <= number < 2 ** (LONG_BITS - 1):
+    if not LAST_DIRTY_TIMESTAMP.in_range(number):
         raise ValueError(f"{number} is out of range for a long")
     return number
 
 
 def _derived_id(body: Mapping[str, Any], host: str) -> str:
     """Old clients send no instanceId: Amazon's ``instance-id`` or the host name."""
-    data_center = body.get("dataCenterInfo")
+    data_center = body.get(DATA_CENTER_INFO.name)
     if not isinstance(data_center, Mapping):
         return host
-    metadata = data_center.get("metadata")
+    metadata = data_center.get(DATA_CENTER_METADATA.name)
     if not isinstance(metadata, Mapping):
         return host
-    name = _text(data_center.get("name")).lower()
+    name = _text(data_center.get(DATA_CENTER_NAME.name)).lower()
     if name == "amazon":
-        return _text(metadata.get("instance-id")) or host
+        return _text(metadata.get(AMAZON_INSTANCE_ID.name)) or host
     if name == "softlayer":  # its getId, numbers without decimals (spec §6.3.1)
-        unique = metadata.get("getId")
+        unique = metadata.get(SOFTLAYER_ID.name)
         if isinstance(unique, int | float) and not isinstance(unique, bool):
             return str(int(unique)) if float(unique).is_integer() else str(unique)
         return _text(unique) or host
     return host
 
 
-def _port(value: Any, default: int, name: str, enabled: bool) -> dict[str, Any]:
+def _port(value: Any, spec: FieldSpec) -> dict[str, Any]:
     """``{"$": 8080, "@enabled": "true"}``; ``@enabled`` as string or boolean."""
+    number, enabled = spec.members
     if not isinstance(value, Mapping):
-        return {"$": default, "@enabled": "true" if enabled else "false"}
-    flag = value.get("@enabled", enabled)
-    is_enabled = flag if isinstance(flag, bool) else str(flag).strip().lower() == "true"
+        return {"$": number.default, "@enabled": _flag(enabled.default)}
     return {
-        "$": _number(value.get("$"), default, f"{name}.$"),
-        "@enabled": "true" if is_enabled else "false",
+        "$": _number(value.get(number.name), number, spec),
+        "@enabled": _flag(value.get(enabled.name, enabled.default)),
     }
 
 
-def _data_center(value: Mapping[str, Any]) -> dict[str, Any]:
-    name = _text(value.get("name"))
+def _flag(value: Any) -> str:
+    """A ``flag`` member as Eureka writes it: ``"true"`` or ``"false"``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "true" if str(value).strip().lower() == "true" else "false"
+
+
+def _data_center(value: Mapping[str, Any], name: str) -> dict[str, Any]:
     tree: dict[str, Any] = {
         "@class": AMAZON_DATA_CENTER_CLASS
         if name.lower() == "amazon"
         else DEFAULT_DATA_CENTER_CLASS,
         "name": name,
     }
-    metadata = value.get("metadata")
+    metadata = value.get(DATA_CENTER_METADATA.name)
     if name.lower() == "amazon" and isinstance(metadata, Mapping):
         tree["metadata"] = {str(k): str(v) for k, v in metadata.items()}
     return tree
@@ -385,8 +436,8 @@ def tags_of(metadata: Mapping[str, str]) -> tuple[str, ...]:
 
 def _override(body: Mapping[str, Any]) -> str:
     """The override the body carries, if any (a stored one wins: see rules)."""
-    sent = body.get("overriddenstatus", body.get("overriddenStatus"))
-    return parse_status(sent, default=UNKNOWN)
+    sent = next((body[name] for name in _OVERRIDE_NAMES if name in body), None)
+    return read_status(sent, OVERRIDDEN_STATUS, OVERRIDDEN_STATUS_NAMES)
 
 
 def _endpoint(host: str, port: dict[str, Any], secure: dict[str, Any]) -> Endpoint:

@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from eureka_compat.fields import TAGS_METADATA_KEY
 from eureka_compat.instances import (
     EXTENSION_PREFIX,
     REPORTED_STATUS_KEY,
-    TAGS_METADATA_KEY,
     extension_of,
     last_dirty_ms,
     merged_metadata,

@@ -17,14 +17,6 @@ UNKNOWN = "UNKNOWN"
 STATUSES = frozenset({UP, DOWN, STARTING, OUT_OF_SERVICE, UNKNOWN})
 
 
-def parse_status(text: object, default: str = UP) -> str:
-    """Eureka's ``InstanceStatus.toEnum``: case-insensitive, unknown -> ``UNKNOWN``."""
-    if text is None or text == "":
-        return default
-    upper = str(text).strip().upper()
-    return upper if upper in STATUSES else UNKNOWN
-
-
 def effective_status(own: str, override: str, existing: str | None) -> str:
     """The status a registration ends with (the server's rule chain).
 

@@ -17,6 +17,12 @@ from eureka_compat.authentication import EurekaAuthentication
 from eureka_compat.documents import Document
 from eureka_compat.encoding import DocumentEncoder
 from eureka_compat.errors import EUREKA_ERRORS
+from eureka_compat.fields import (
+    FALLBACK_VALUE,
+    FALLBACK_VALUE_NAMES,
+    OVERRIDE_VALUE,
+    OVERRIDE_VALUE_NAMES,
+)
 from eureka_compat.formats import (
     MalformedBodyError,
     UnsupportedBodyError,
@@ -29,11 +35,12 @@ from eureka_compat.instances import (
     app_name,
     java_long,
     parse_registration,
+    read_status,
     store_id,
     vip_addresses,
 )
 from eureka_compat.rules import metadata_update, override_update, renewal_guard
-from eureka_compat.statuses import STATUSES, UNKNOWN, parse_status
+from eureka_compat.statuses import UNKNOWN
 from registry.http.errors import RegistryError
 from registry.http.views import NamespacedView, cached_response
 from registry.store.base import Catalog
@@ -291,15 +298,17 @@ class StatusView(EurekaView):
     def put(
         self, request: HttpRequest, app: str, instance_id: str, token: str = ""
     ) -> HttpResponse:
-        value = request.GET.get("value", "").strip().upper()
-        if value not in STATUSES:
+        sent = request.GET.get(OVERRIDE_VALUE.name, "")
+        value = OVERRIDE_VALUE_NAMES.get(sent.strip().upper())
+        if value is None:
             raise RegistryError(400, "")
         return self._override(request, app, instance_id, value, value)
 
     def delete(
         self, request: HttpRequest, app: str, instance_id: str, token: str = ""
     ) -> HttpResponse:
-        status = parse_status(request.GET.get("value"), default=UNKNOWN)
+        sent = request.GET.get(FALLBACK_VALUE.name)
+        status = read_status(sent, FALLBACK_VALUE, FALLBACK_VALUE_NAMES)
         return self._override(request, app, instance_id, UNKNOWN, status)
 
     def _override(

@@ -3,8 +3,10 @@
 Nothing here takes part in handling a request. The views are decorated with the
 ``*_docs`` objects of :mod:`.views`, which also give them
 :class:`~eureka_compat.openapi.schema.EurekaAutoSchema`; :mod:`.shapes` holds the
-documentation serializers of Eureka's wire format (eureka-api.md §6), :mod:`.examples`
-the example documents and :mod:`.operations` what every operation shares. Headers,
+documentation serializers of Eureka's wire format (eureka-api.md §6; the registration
+body is generated from the parser's table, :mod:`eureka_compat.fields`, and
+:mod:`.xml_bodies` gives it its XML form), :mod:`.examples` the example documents
+and :mod:`.operations` what every operation shares. Headers,
 parameters and the ``bearerAuth`` scheme come from :mod:`registry.http.openapi`.
 ``docs/eureka.md`` is the prose guide.
 """

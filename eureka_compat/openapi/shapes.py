@@ -1,7 +1,9 @@
 """Documentation serializers of Eureka's wire format (eureka-api.md §6.2).
 
-XML examples are rendered from the JSON shape by the views' codec: ``@name`` members
-are attributes, ``$`` is the element's text.
+The documents the server writes are described here; the registration body it reads
+is generated from the parser's own table (:mod:`eureka_compat.fields`). XML examples
+are rendered from the JSON shape by the views' codec: ``@name`` members are
+attributes, ``$`` is the element's text.
 """
 
 from __future__ import annotations
@@ -9,55 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from eureka_compat.instances import (
-    DATA_CENTER_NAMES,
-    DEFAULT_DATA_CENTER_CLASS,
-    INT_BITS,
-    LONG_BITS,
-    TAGS_METADATA_KEY,
-)
-from eureka_compat.statuses import STATUSES, UNKNOWN
+from eureka_compat import fields
+from eureka_compat.instances import DEFAULT_DATA_CENTER_CLASS
+from eureka_compat.statuses import UNKNOWN
+from registry.http.fields import table_serializer
 
-STATUS_CHOICES = sorted(STATUSES)
-
-
-@extend_schema_field(
-    {"description": "Text. Any other JSON value, and empty text, count as absent."}
-)
-class OptionalText(serializers.Field[Any, Any, Any, Any]):
-    """An optional registration member read only when it is a non-empty string."""
-
-
-def _java_number(bits: int) -> dict[str, Any]:
-    """A JSON integer within a Java ``int``/``long``, or any text (read leniently)."""
-    low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
-    number = {"type": "integer", "minimum": low, "maximum": high}
-    return {
-        # Integers must fit; any other value is read leniently, so it is allowed.
-        "anyOf": [number, {"not": {"type": "integer"}}],
-        "description": f"A number or its decimal text; past {low}…{high} (a Java "
-        f"{'int' if bits == INT_BITS else 'long'}) → 400 `… out of range`, as "
-        "number or as text; any other value is ignored (the default applies).",
-    }
-
-
-@extend_schema_field(_java_number(INT_BITS))
-class IntOrText(serializers.Field[Any, Any, Any, Any]):
-    """A number Eureka reads leniently: a JSON number or its decimal text."""
-
-
-@extend_schema_field(_java_number(LONG_BITS))
-class LongOrText(serializers.Field[Any, Any, Any, Any]):
-    """A timestamp Eureka reads leniently: a JSON number or its decimal text."""
-
-
-_FLAG_SCHEMA = {
-    "description": "`true` (boolean, or text in any case) enables; any other value "
-    "disables."
-}
+STATUS_CHOICES = list(fields.STATUS_CHOICES)
 
 
 def _shape(component: str, doc: str, fields: dict[str, Any]) -> Any:
@@ -164,82 +125,12 @@ ApplicationDocument = _shape(
 InstanceDocument = _shape("EurekaInstanceDocument", "", {"instance": Instance()})
 
 
-def _any_case(word: str) -> str:
-    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)
+REGISTRATION_DOC = """The body of `POST apps/{app}`: `{"instance": {...}}` in JSON.
 
-
-_DATA_CENTER_NAME = "|".join(_any_case(name) for name in sorted(DATA_CENTER_NAMES))
-RegistrationDataCenterInfo = _shape(
-    "EurekaRegistrationDataCenterInfo",
-    "Only `name` is read (surrounding blanks trimmed); `metadata` too for `Amazon` "
-    "(`instance-id`) and `SoftLayer` (`getId`), to derive a missing `instanceId`.",
-    {
-        "name": _pattern(
-            rf"^\s*({_DATA_CENTER_NAME})\s*$",
-            "`MyOwn`, `Netflix`, `Amazon` or `SoftLayer`, any case; else 400 "
-            "`Unknown dataCenterInfo name`.",
-        ),
-        "metadata": serializers.JSONField(
-            required=False,
-            help_text="Read only when an object; any other value is ignored.",
-        ),
-    },
+In XML the root element is `<instance>`, `@name` members are attributes and `$` is
+the element's text (`<port enabled="true">8080</port>`)."""
+#: Generated from the parser's table (eureka_compat.fields); its XML twin is made by
+#: eureka_compat.openapi.xml_bodies.
+Registration = table_serializer(
+    "EurekaRegistration", fields.REGISTRATION, REGISTRATION_DOC
 )
-
-
-@extend_schema_field(
-    {
-        "anyOf": [
-            {
-                "type": "object",
-                "description": "Either member may be missing (the defaults apply).",
-                "properties": {"$": _java_number(INT_BITS), "@enabled": _FLAG_SCHEMA},
-            },
-            {"not": {"type": "object"}},
-        ],
-        "description": "Read only when an object; any other value: the default.",
-    }
-)
-class PortOrIgnored(serializers.Field[Any, Any, Any, Any]):
-    """A port: an object, or any other value, which counts as absent."""
-
-
-RegistrationInstance = _shape(
-    "EurekaRegistrationInstance",
-    f"""\
-As clients send it; unknown and server-managed members are ignored. `instanceId`
-defaults to `dataCenterInfo.metadata.instance-id` for `Amazon`, else `hostName`.
-`status`: any case, absent `UP`, unknown values `UNKNOWN`; `overriddenStatus` is
-read too. Ports default to 80 (enabled) and 443 (disabled). `leaseInfo`: only
-`durationInSecs` (0 or absent: 90) and `renewalIntervalInSecs`. `metadata`: non-string
-values are kept as JSON text, `@class` is dropped, `{TAGS_METADATA_KEY}` (`,`/`;`
-list) sets the native tags. `lastDirtyTimestamp` defaults to now.""",
-    {
-        # Trimmed by the server: blank (whitespace only) is missing (400).
-        **_fields(
-            "hostName app ipAddr",
-            lambda: _pattern(r"\S", "Required; not blank once trimmed."),
-        ),
-        **_fields(
-            "instanceId status overriddenstatus vipAddress secureVipAddress "
-            "homePageUrl statusPageUrl healthCheckUrl secureHealthCheckUrl "
-            "appGroupName asgName sid",
-            lambda: OptionalText(required=False),
-        ),
-        **_fields("port securePort", lambda: PortOrIgnored(required=False)),
-        "countryId": IntOrText(required=False),
-        "lastDirtyTimestamp": LongOrText(required=False),
-        "dataCenterInfo": RegistrationDataCenterInfo(),
-        "leaseInfo": serializers.JSONField(
-            required=False,
-            help_text="Read only when an object; any other value is ignored.",
-        ),
-        "metadata": serializers.DictField(
-            required=False,
-            allow_null=True,
-            help_text="An object (or `null`), else 400 `metadata is not an object`; "
-            "at most 1024 bytes as compact JSON.",
-        ),
-    },
-)
-Registration = _shape("EurekaRegistration", "", {"instance": RegistrationInstance()})

@@ -11,6 +11,13 @@ from drf_spectacular.utils import (
     OpenApiResponse,
 )
 
+from eureka_compat.fields import (
+    APP,
+    DATA_CENTER_NAME,
+    FALLBACK_VALUE,
+    METADATA,
+    OVERRIDE_VALUE,
+)
 from eureka_compat.formats import JSON, XML
 from eureka_compat.openapi.examples import (
     APPLICATION,
@@ -22,14 +29,15 @@ from eureka_compat.openapi.examples import (
 from eureka_compat.openapi.operations import empty, get_operation, operation
 from eureka_compat.openapi.schema import docs
 from eureka_compat.openapi.shapes import (
-    STATUS_CHOICES,
     ApplicationDocument,
     ApplicationsDocument,
     InstanceDocument,
     Registration,
 )
 from eureka_compat.statuses import UNKNOWN
+from registry.http.fields import FieldSpec, json_schema
 from registry.http.openapi import View, query
+from registry.store.records import MAX_ENDPOINT_VALUE_BYTES
 
 TEXT = "text/plain"
 _NOT_FOUND = empty("Unknown application or instance; clients register again.")
@@ -58,7 +66,14 @@ def _last_dirty(description: str) -> OpenApiParameter:
 
 
 _LAST_DIRTY = _last_dirty("The client's (ms); raises the stored one.")
-_STATUS = {"type": "string", "enum": STATUS_CHOICES}
+
+
+def _status_value(spec: FieldSpec) -> OpenApiParameter:
+    """The status routes' ``value``, from the table the view reads it with."""
+    # A query value is always text (the table's schema may allow any JSON value).
+    schema = {"type": "string", **json_schema(spec)}
+    return query(spec.name, schema, spec.description, required=spec.required)
+
 
 _REGISTER = f"""\
 Registers or replaces (upsert) the instance `<APP>:<instanceId>`. The body is
@@ -69,11 +84,12 @@ levels`, ...); then the checks, each failing with 400 and a `text/plain`
 reason: `Missing instance` (no root), `Missing instanceId`, `Missing hostName`,
 `Missing ipAddr`, `Missing app`, `Mismatched appName` (body vs path), `Missing
 dataCenterInfo`, `Missing dataCenterInfo Name`, `Unknown dataCenterInfo name` (not
-MyOwn, Netflix, Amazon or SoftLayer, any case), `metadata is not an object`, numbers
-past their Java type (`countryId out of range`: `int`; `lastDirtyTimestamp`: `long`;
-ports, lease durations: `int`), then the byte limits, counted in UTF-8 bytes
-(`service_name exceeded 64 bytes` for the app name, `status exceeded 32 bytes`,
-`endpoint exceeded 128 bytes`, `metadata exceeded 1024 bytes` as compact JSON).
+{", ".join(DATA_CENTER_NAME.choices or ())}, any case), `metadata is not an object`,
+numbers past their Java type (`countryId out of range`: `int`; `lastDirtyTimestamp`:
+`long`; ports, lease durations: `int`), then the byte limits, counted in UTF-8 bytes
+(`service_name exceeded {APP.max_bytes} bytes` for the app name, `endpoint exceeded
+{MAX_ENDPOINT_VALUE_BYTES} bytes` for `hostName:port`, `metadata exceeded
+{METADATA.max_bytes} bytes` as compact JSON).
 A full namespace (`namespace_capacity`) is a 403.
 
 A body with an older `lastDirtyTimestamp` than the stored copy only renews it. A
@@ -185,7 +201,7 @@ status_docs = docs(
             404: _NOT_REGISTERED,
         },
         "PUT",
-        [query("value", _STATUS, "The status, any case.", required=True), _LAST_DIRTY],
+        [_status_value(OVERRIDE_VALUE), _LAST_DIRTY],
     ),
     delete=operation(
         "removeStatusOverride",
@@ -195,7 +211,7 @@ status_docs = docs(
         "with its own status.",
         {200: empty("Removed."), 404: _NOT_REGISTERED},
         "DELETE",
-        [query("value", _STATUS, "Fallback status; any case."), _LAST_DIRTY],
+        [_status_value(FALLBACK_VALUE), _LAST_DIRTY],
     ),
 )
 metadata_docs = docs(
@@ -206,7 +222,10 @@ metadata_docs = docs(
         "the instance is registered again (`ADDED` in the delta).",
         {
             200: empty("Merged."),
-            400: empty("The metadata would pass 1024 bytes (compact JSON, UTF-8)."),
+            400: empty(
+                f"The metadata would pass {METADATA.max_bytes} bytes (compact JSON, "
+                "UTF-8)."
+            ),
             404: _NOT_REGISTERED,
         },
         "PUT",
