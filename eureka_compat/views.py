@@ -412,6 +412,8 @@ class SecureVipView(VipView):
 def _int_param(request: HttpRequest, name: str) -> int | None:
     """An integer query parameter; ``None`` when absent or not an integer, 400
     when past a Java ``long`` (it would be stored, and Eureka refuses it)."""
+    if not request.META.get("QUERY_STRING"):
+        return None  # what request.GET, built for nothing, would say
     try:
         return java_long(request.GET.get(name))
     except ValueError as err:

@@ -58,6 +58,8 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 ResponseParts = tuple[int, list[tuple[str, str]], Iterable[bytes]]
 
 _EMPTY: Final = b""
+#: Header names whose environ keys are kept (names a client chooses: bounded).
+KEYS_KEPT: Final = 256
 #: Headers that are not ``HTTP_*`` in a WSGI environ.
 _CGI_HEADERS: Final = {
     "content-type": "CONTENT_TYPE",
@@ -139,6 +141,7 @@ class RSGIApplication:
             "wsgi.version": (1, 0),
         }
         self._addresses: dict[str, tuple[str, str]] = {}
+        self._keys: dict[str, str] = {}
 
     def close(self) -> None:
         """Stop the thread pool (waits for the requests it is running)."""
@@ -205,10 +208,19 @@ class RSGIApplication:
         connection; a read error or timeout is recorded in ``environ``
         (:data:`BODY_ERROR_KEY`) with what had arrived.
         """
+        length = environ.get("CONTENT_LENGTH", "")
+        # A body within the limit whose length is known is taken whole: one await.
+        whole = (
+            "HTTP_TRANSFER_ENCODING" not in environ
+            and length.isdigit()
+            and int(length) <= MAX_BODY_BYTES
+        )
         parts: list[bytes] = []
         kept = size = 0
         try:
             async with asyncio.timeout(self._body_read_timeout):
+                if whole:
+                    return await protocol()
                 async for chunk in protocol:
                     size += len(chunk)
                     if kept <= MAX_BODY_BYTES:
@@ -241,17 +253,28 @@ class RSGIApplication:
         )
         environ["QUERY_STRING"] = scope.query_string
         environ["wsgi.url_scheme"] = scope.scheme
+        keys = self._keys
         for name, value in scope.headers.items():
-            key = _CGI_HEADERS.get(name)
+            key = keys.get(name)
             if key is None:
-                if "_" in name:
-                    continue  # would alias the same name with "-"
-                key = "HTTP_" + name.upper().replace("-", "_")
+                key = self._key(name)
+                if key is None:
+                    continue
             if not value.isascii():
                 value = value.encode("utf-8").decode("latin-1")
             previous = environ.get(key)
             environ[key] = value if previous is None else f"{previous},{value}"
         return environ
+
+    def _key(self, name: str) -> str | None:
+        """The environ key of header ``name`` (``None``: dropped), kept for the next
+        request (the first :data:`KEYS_KEPT` names)."""
+        if "_" in name:
+            return None  # would alias the same name with "-"
+        key = _CGI_HEADERS.get(name) or "HTTP_" + name.upper().replace("-", "_")
+        if len(self._keys) < KEYS_KEPT:
+            self._keys[name] = key
+        return key
 
     def _split(self, address: str) -> tuple[str, str]:
         """``host:port`` (IPv6 hosts in brackets or not) as (host, port), cached."""

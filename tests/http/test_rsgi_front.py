@@ -141,11 +141,40 @@ class Body:
     def __aiter__(self) -> Any:
         return self._iterate()
 
+    async def __call__(self) -> bytes:
+        """The whole body (read when its length is known and within the limit)."""
+        self.whole_reads += 1
+        return b"".join([chunk async for chunk in self._iterate()])
 
-def read(body: Body) -> tuple[bytes | None, dict[str, Any]]:
-    environ: dict[str, Any] = {}
+    whole_reads = 0
+
+
+def read(
+    body: Body, environ: dict[str, Any] | None = None
+) -> tuple[bytes | None, dict[str, Any]]:
+    environ = {} if environ is None else environ
     data = asyncio.run(front()._read_body(body, environ))  # type: ignore[arg-type]
     return data, environ
+
+
+def test_a_body_of_known_length_within_the_limit_is_read_whole():
+    body = Body([b"ab", b"cd"])
+    assert read(body, {"CONTENT_LENGTH": "4"}) == (b"abcd", {"CONTENT_LENGTH": "4"})
+    assert body.whole_reads == 1
+    for environ in (
+        {"CONTENT_LENGTH": str(MAX_BODY_BYTES + 1)},
+        {"CONTENT_LENGTH": "4", "HTTP_TRANSFER_ENCODING": "chunked"},
+        {},
+    ):
+        body = Body([b"ab", b"cd"])
+        assert read(body, dict(environ))[0] == b"abcd"
+        assert body.whole_reads == 0  # read chunk by chunk, within the limit
+
+
+def test_a_late_body_of_known_length_is_a_408_too():
+    data, environ = read(Body([b"{"], stall=True), {"CONTENT_LENGTH": "10"})
+    assert data == b""
+    assert environ[BODY_ERROR_KEY] == BODY_TIMED_OUT
 
 
 def test_a_body_is_read_whole():
