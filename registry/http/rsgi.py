@@ -187,11 +187,18 @@ class RSGIApplication:
         headers: list[tuple[str, str]],
         chunks: Iterable[bytes],
     ) -> None:
+        """A streamed or file response (Django's static files), chunk by chunk.
+
+        A response to ``HEAD``, or a client that has gone, closes the transport:
+        the rest is not sent, and that is no error.
+        """
         transport = protocol.response_stream(status, headers)
         try:
             for chunk in chunks:
                 if chunk:
                     await transport.send_bytes(chunk)
+        except ProtocolClosed:
+            pass
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:

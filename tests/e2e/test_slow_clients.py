@@ -257,3 +257,27 @@ def test_a_client_that_goes_mid_body_costs_nothing(timeout_server):
         assert http.get(
             timeout_server.url("/api/v1/services/slow-body")
         ).status_code == (404)
+
+
+STATIC_FILE = "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"
+
+
+def test_streamed_files_to_head_requests_and_clients_that_go_are_no_errors(
+    timeout_server,
+):
+    """Static files are streamed (Django's FileResponse): a ``HEAD`` gets the head
+    only, a client that goes mid-file stops the stream, and neither logs an error."""
+    before = timeout_server.log.count("ERROR")
+    with client_session() as http:
+        head = http.head(timeout_server.url(STATIC_FILE))
+        whole = http.get(timeout_server.url(STATIC_FILE))
+    assert head.status_code == whole.status_code == 200
+    assert head.content == b""
+    assert int(head.headers["Content-Length"]) == len(whole.content) > 1_000_000
+    for _ in range(3):
+        with socket.create_connection(("127.0.0.1", timeout_server.port), 5) as c:
+            c.sendall(f"GET {STATIC_FILE} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            assert c.recv(100).startswith(b"HTTP/1.1 200 OK")
+    time.sleep(0.5)
+    assert latency(timeout_server) < LATENCY_LIMIT
+    assert timeout_server.log.count("ERROR") == before, timeout_server.log[-2000:]

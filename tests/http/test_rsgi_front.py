@@ -199,3 +199,31 @@ def test_broken_framing_is_a_400_and_a_client_gone_is_nothing():
     _, environ = read(Body([b"{"], ProtocolError("bad chunk")))
     assert environ == {BODY_ERROR_KEY: BODY_MALFORMED, CLOSE_KEY: True}
     assert read(Body([b"{"], ProtocolClosed()))[0] is None
+
+
+class Closed:
+    """A streaming transport whose client has gone (or a ``HEAD`` response)."""
+
+    async def send_bytes(self, data: bytes) -> None:
+        raise ProtocolClosed("RSGI transport is closed")
+
+
+class Streamed:
+    def __init__(self) -> None:
+        self.closed = False
+
+    def __iter__(self) -> Any:
+        return iter([b"a", b"b"])
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_stream_whose_transport_closes_ends_quietly_and_is_closed():
+    class Protocol:
+        def response_stream(self, status: int, headers: Any) -> Closed:
+            return Closed()
+
+    streamed = Streamed()
+    asyncio.run(front()._stream(Protocol(), 200, [], streamed))  # type: ignore[arg-type]
+    assert streamed.closed
