@@ -9,6 +9,12 @@ from registry.api.errors import (
     NOT_FOUND,
     UNSUPPORTED_MEDIA_TYPE,
 )
+from registry.http.middleware.body_limit import (
+    BODY_TIMED_OUT_MESSAGE,
+    BODY_TOO_LARGE,
+    MALFORMED_BODY,
+)
+from registry.http.transport import MAX_BODY_BYTES
 
 if TYPE_CHECKING:
     from drf_spectacular.generators import SchemaGenerator
@@ -27,6 +33,11 @@ error bodies, JSON or XML bodies. Their operations say so.
   another method → 405 `{METHOD_NOT_ALLOWED}` with `Allow`.
 * **Requests with a body** must be `Content-Type: application/json` (charset UTF-8)
   → else 415 `{UNSUPPORTED_MEDIA_TYPE}`, on every path outside the Eureka API.
+* **Request bodies** (every path): at most {MAX_BODY_BYTES} bytes → else 413
+  `{BODY_TOO_LARGE}`; broken chunked framing → 400 `{MALFORMED_BODY}`. Under
+  the default server (granian) a body that has not arrived within `body_read_timeout`
+  (30 s unless configured) → 408 `{BODY_TIMED_OUT_MESSAGE}`, and the connection is
+  closed. The Eureka API answers these with its empty bodies.
 * **Namespaces**: `/api/v1` operations act in the namespace selected by the bearer
   token (see the `bearerAuth` scheme); namespaces are isolated from each other.
 * **Caching**: every successful GET carries a weak `ETag`; send it in `If-None-Match`
