@@ -95,7 +95,17 @@ def test_every_worker_serves_the_sources_and_sees_changes(stack: Stack):
         wait_for(lambda: everyone_sees({"legacy", "web", "REMOTE"}), timeout=10)
         stack.write([ENTRY, {**ENTRY, "service_name": "added"}])
         wait_for(lambda: everyone_sees({"legacy", "web", "REMOTE", "added"}), timeout=3)
-        one = http.get(stack.registry.url("/api/v1/services/added")).json()
+        added = stack.registry.url("/api/v1/services/added")
+
+        def everyone_finds_it() -> bool:
+            # Six requests may all reach one worker: the other may be a poll behind.
+            return all(
+                http.get(added, headers={"Connection": "close"}).status_code == 200
+                for _ in range(6)
+            )
+
+        wait_for(everyone_finds_it, timeout=3)
+        one = http.get(added).json()
         record_id = one["instances"][0]["id"]
         gone = http.delete(stack.registry.url(f"/api/v1/instances/{record_id}"))
         assert gone.status_code == 410
