@@ -92,7 +92,7 @@ def test_a_frozen_store_fails_fast_and_liveness_stays_instant(registry, redis_st
     assert max(known) < 0.3, sorted(known)[-5:]  # at once, not after store_timeout
     assert {status for _, _, status in liveness} == {200}
     # Liveness runs on the event loop, never queued behind a store request.
-    assert max(latency for _, latency, _ in liveness) < 0.25, liveness
+    assert max(latency for _, latency, _ in liveness) < 0.5, liveness
 
     with Api(registry) as api:
         wait_for(lambda: api.serves(service), 5.0, "the store back")
