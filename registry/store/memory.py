@@ -76,14 +76,12 @@ class InMemoryCatalog(Catalog):
         with self._lock:
             now = self._clock.now_ns()
             old = self._by_id.get(registration.id)
-            if self._rules and self._rules.applies_to(registration):
-                live = old if old is not None and not _expired(old, now) else None
-                admitted = self._rules.admit(registration, live)
-                if admitted is None and live is not None:
-                    return self._replace(live, live.status, live.extension)
-                if admitted is not None:
-                    check_limits(admitted)
-                    registration = admitted
+            live = old if old is not None and not _expired(old, now) else None
+            admitted = self._admitted(registration, live)
+            if admitted is None:
+                assert live is not None
+                return self._replace(live, live.status, live.extension)
+            registration = admitted
             if old is None and 0 <= self._capacity <= len(self._by_id):
                 raise CapacityExceededError(self._capacity)
             record = self._put(registration, now, now, old)
@@ -102,19 +100,30 @@ class InMemoryCatalog(Catalog):
             if live is not None and live.registration_ns > registration_ns:
                 # A later registration is held (it reached us first): it wins.
                 return self._replace(live, live.status, live.extension)
-            if not same and self._rules and self._rules.applies_to(registration):
-                admitted = self._rules.admit(registration, live)
-                if admitted is None and live is not None:
+            if not same:
+                admitted = self._admitted(registration, live)
+                if admitted is None:
+                    assert live is not None
                     return self._replace(live, live.status, live.extension)
-                if admitted is not None:
-                    check_limits(admitted)
-                    registration = admitted
+                registration = admitted
             record = self._put(registration, registration_ns, now, old)
             if not same:
                 self._journal_change(ChangeKind.REGISTERED, record, now)
             elif live is not None and _differs(live, record):
                 self._journal_change(ChangeKind.UPDATED, record, now)
         return record
+
+    def _admitted(
+        self, registration: InstanceRegistration, live: ServiceInstance | None
+    ) -> InstanceRegistration | None:
+        """What the rules make of ``registration`` (checked against the limits);
+        ``None``: ``live`` stays as it is (the caller renews it)."""
+        if not (self._rules and self._rules.applies_to(registration)):
+            return registration
+        admitted = self._rules.decide(registration, live)
+        if admitted is not None:
+            check_limits(admitted)
+        return admitted
 
     def deregister(self, instance_id: str) -> ServiceInstance:
         with self._lock:

@@ -186,15 +186,16 @@ class RedisCatalog(Catalog):
         for attempt in range(_MAX_ATTEMPTS):
             now = self._clock.now_ns()
             existing = stored.live(now) if stored is not None else None
-            admitted = self._rules.admit(registration, existing)
-            if admitted is None and existing is not None and stored is not None:
+            admitted = self._rules.decide(registration, existing)
+            if admitted is None:
+                assert existing is not None  # decide keeps only a live copy
+                assert stored is not None
                 # The stored copy wins: renew it, if it is still that copy.
                 result = self._update(existing.id, "", b"", stored.expectation, now)
                 if result == 1:
                     return dataclasses.replace(existing, last_renewal_ns=now)
                 stored = _conflicting(existing.id, result)
             else:
-                admitted = admitted or registration
                 check_limits(admitted)
                 expect = stored.expectation if stored is not None else _ABSENT
                 outcome = self._register(admitted, expect)

@@ -62,6 +62,16 @@ class RegistrationRules:
                 admitted = rule.admit(admitted, existing)
         return admitted
 
+    def decide(
+        self, incoming: InstanceRegistration, existing: ServiceInstance | None
+    ) -> InstanceRegistration | None:
+        """What a store does with ``incoming``: store the registration returned, or,
+        ``None`` (only when there is an ``existing`` copy), keep and renew that."""
+        admitted = self.admit(incoming, existing)
+        if admitted is None and existing is None:
+            return incoming  # nothing to keep
+        return admitted
+
 
 #: No rules: a registration always replaces the stored copy.
 NO_RULES = RegistrationRules()

@@ -558,6 +558,34 @@ def test_a_rule_never_keeps_an_expired_copy(
     assert catalog.get_instance(stored.id) == stored
 
 
+class AlwaysKeep:
+    """A test rule that keeps whatever is stored."""
+
+    def applies_to(self, registration: InstanceRegistration) -> bool:
+        return True
+
+    def admit(
+        self, incoming: InstanceRegistration, existing: ServiceInstance | None
+    ) -> InstanceRegistration | None:
+        return None
+
+
+def test_a_rule_that_keeps_the_stored_copy_stores_the_first_registration(
+    make_catalog: CatalogFactory, clock: ManualClock
+):
+    """``None`` means "keep the stored copy": with none stored, the registration is."""
+    catalog = make_catalog(rules=RegistrationRules([AlwaysKeep()]))
+    first = catalog.register(registration(tags=("first",)))
+    assert catalog.get_instance(first.id) == first
+    clock.advance(2)
+
+    kept = catalog.register(registration(tags=("second",)))
+
+    assert kept.tags == ("first",)
+    assert kept.last_renewal_ns == clock.now_ns()
+    assert catalog.get_instance(first.id) == kept
+
+
 # -- counts ---------------------------------------------------------------------
 
 
