@@ -11,7 +11,8 @@ silent client never holds a thread that serves complete requests.
 The application is the registry's WSGI handler, unchanged, called with a WSGI
 environ built from the RSGI scope (as granian's WSGI interface builds it: the path
 as ISO-8859-1 text, repeated headers joined by ``,``, header names holding ``_``
-dropped, since they would alias a ``-`` name). Where it runs:
+dropped, since they would alias a ``-`` name; granian itself drops a header whose
+value is not ASCII). Where it runs:
 
 - ``inline`` (the in-memory store): on the event loop itself. Its requests never
   wait on the network, so threads would only add hand-offs; one thread runs Python
@@ -140,7 +141,6 @@ class RSGIApplication:
             "wsgi.run_once": False,
             "wsgi.version": (1, 0),
         }
-        self._addresses: dict[str, tuple[str, str]] = {}
         self._keys: dict[str, str] = {}
 
     def close(self) -> None:
@@ -248,8 +248,8 @@ class RSGIApplication:
 
     def _environ(self, scope: _Scope) -> dict[str, Any]:
         environ = self._base.copy()
-        server = self._split(scope.server)
-        client = self._split(scope.client)
+        server = _split(scope.server)
+        client = _split(scope.client)
         environ["SERVER_NAME"], environ["SERVER_PORT"] = server
         environ["REMOTE_ADDR"], environ["REMOTE_PORT"] = client
         environ["SERVER_PROTOCOL"] = "HTTP/" + scope.http_version
@@ -267,8 +267,6 @@ class RSGIApplication:
                 key = self._key(name)
                 if key is None:
                     continue
-            if not value.isascii():
-                value = value.encode("utf-8").decode("latin-1")
             previous = environ.get(key)
             environ[key] = value if previous is None else f"{previous},{value}"
         return environ
@@ -283,12 +281,8 @@ class RSGIApplication:
             self._keys[name] = key
         return key
 
-    def _split(self, address: str) -> tuple[str, str]:
-        """``host:port`` (IPv6 hosts in brackets or not) as (host, port), cached."""
-        found = self._addresses.get(address)
-        if found is None:
-            host, _, port = address.rpartition(":")
-            found = (host.strip("[]"), port)
-            if len(self._addresses) < 4096:
-                self._addresses[address] = found
-        return found
+
+def _split(address: str) -> tuple[str, str]:
+    """``host:port`` (an IPv6 host in brackets or not) as (host, port)."""
+    host, _, port = address.rpartition(":")
+    return host.strip("[]"), port

@@ -105,12 +105,11 @@ def test_repeated_headers_join_and_underscored_names_are_dropped():
     assert environ["HTTP_X_NAMESPACE"] == "real"
 
 
-def test_non_ascii_path_and_values_become_wsgi_latin1_text():
-    """WSGI strings carry bytes as ISO-8859-1; Django decodes them as UTF-8."""
+def test_a_non_ascii_path_becomes_wsgi_latin1_text():
+    """WSGI strings carry bytes as ISO-8859-1; Django decodes them as UTF-8.
+    (Header values are ASCII: granian drops any other before the front sees it.)"""
     environ = front()._environ(Scope(path="/api/eureka/ünï/v2/apps", headers=[]))
     assert environ["PATH_INFO"] == "/api/eureka/ünï/v2/apps".encode().decode("latin-1")
-    environ = front()._environ(Scope(headers=[("authorization", "Bearer ünï")]))
-    assert environ["HTTP_AUTHORIZATION"].encode("latin-1").decode() == "Bearer ünï"
 
 
 def test_ipv6_addresses_lose_their_brackets():
