@@ -19,7 +19,7 @@ from typing import Any, cast
 
 from asgiref.sync import async_to_sync, iscoroutinefunction
 from django.core import signals
-from django.core.handlers.wsgi import WSGIHandler, get_script_name
+from django.core.handlers.wsgi import WSGIHandler
 from django.db import connections
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import get_resolver, set_script_prefix
@@ -59,12 +59,15 @@ class RegistryWSGIHandler(WSGIHandler):
         # prefix while no request has had a SCRIPT_NAME ("/" is the default), and
         # the URLconf (unset means settings.ROOT_URLCONF, which is what
         # get_response would set).
-        script_name = get_script_name(environ)
+        signals.request_started.send(sender=self.__class__, environ=environ)
+        request = self.request_class(environ)
+        # The request has read the SCRIPT_NAME already: its path is the script
+        # name (less a trailing "/") and then its path_info.
+        path = request.path
+        script_name = path[: len(path) - len(request.path_info)]
         if script_name or self._script_prefixed:
             self._script_prefixed = True
             set_script_prefix(script_name)
-        signals.request_started.send(sender=self.__class__, environ=environ)
-        request = self.request_class(environ)
         response: Any = self._middleware_chain(request)
         response._resource_closers.append(request.close)
         if response.status_code >= 400:

@@ -81,7 +81,10 @@ def test_a_script_name_sets_the_prefix_from_then_on():
     assert get_script_prefix() == "/registry/"
     handler(environ("/api/v1/services"), lambda s, h: statuses.append(s))
     assert get_script_prefix() == "/"
-    assert statuses == ["200 OK"] * 3
+    slashed = environ("/api/v1/services") | {"SCRIPT_NAME": "/registry/"}
+    handler(slashed, lambda s, h: statuses.append(s))
+    assert get_script_prefix() == "/registry/"
+    assert statuses == ["200 OK"] * 4
 
 
 def test_view_middleware_takes_djangos_general_path(settings):
