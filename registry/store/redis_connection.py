@@ -1,14 +1,16 @@
 """The Redis client for a configuration: standalone, Sentinel or Cluster.
 
-Connections are redis-py's (pooling, timeouts, TLS with ``rediss://``); nothing
-here talks the protocol by hand. Clients are made in the process that uses them
-(after gunicorn forks), never shared across a fork.
+Connections are redis-py's (pooling, timeouts, TLS with ``rediss://``, retries,
+replies parsed by its parser). For standalone Redis, the commands of the hot paths
+(the store's scripts, ``GET`` and ``HGET``) are packed here and sent on the calling
+thread's connection (:class:`PerThreadClient`). Clients are made in the process
+that uses them (after gunicorn forks), never shared across a fork.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis
@@ -95,13 +97,24 @@ class PerThreadClient:
     where the store's errors are handled (``store_timeout``, the circuit): never at
     start-up, so a registry still starts while Redis is down or hung. A command
     method is looked up on the calling thread's client when it is called (a bound
-    method kept by another object, ``ping`` by the circuit, stays per thread);
-    scripts are registered on this object, so they run on the caller's client too.
+    method kept by another object, ``ping`` by the circuit, stays per thread).
+
+    The hot paths' commands skip redis-py's command machinery (argument encoding
+    through its generic encoder, per-command observability hooks): scripts are
+    :class:`PackedScript`, whose ``EVALSHA`` head and keys are packed once per key
+    list, and :meth:`get` and :meth:`hget` pack their two or three arguments
+    directly. All of them go through :meth:`execute_packed`, which keeps redis-py's
+    connection handling: its health check, retry policy (so :class:`CircuitBackoff`
+    still decides), timeouts, reply parser and errors.
     """
 
     def __init__(self, client: redis.Redis) -> None:
         self.connection_pool = client.connection_pool
         self._local = threading.local()
+        encoder = self.connection_pool.get_encoder()
+        self._encoder: Any = encoder
+        self._encoding: str = encoder.encoding
+        self._encoding_errors: str = encoder.encoding_errors
 
     def thread_client(self) -> redis.Redis:
         client: redis.Redis | None = getattr(self._local, "client", None)
@@ -113,10 +126,60 @@ class PerThreadClient:
         return client
 
     def get_encoder(self) -> Any:
-        return self.connection_pool.get_encoder()
+        return self._encoder
 
     def register_script(self, script: str) -> Script:
-        return Script(self, script)  # type: ignore[arg-type]  # duck-typed client
+        return PackedScript(self, script)
+
+    def bulk(self, value: Any) -> bytes:
+        """``value`` as one RESP bulk string, encoded as redis-py encodes it."""
+        kind = type(value)
+        if kind is bytes:
+            data = value
+        elif kind is str:
+            data = value.encode(self._encoding, self._encoding_errors)
+        elif kind is int:
+            data = b"%d" % value
+        else:  # floats, memoryviews, int subclasses; refuses what redis-py refuses
+            data = bytes(self._encoder.encode(value))
+        return b"$%d\r\n%b\r\n" % (len(data), data)
+
+    def pack(self, *args: Any) -> bytes:
+        """A whole command (``args[0]`` is its name, one word)."""
+        return b"*%d\r\n" % len(args) + b"".join(map(self.bulk, args))
+
+    def get(self, name: Any) -> Any:
+        return self.execute_packed(self.pack("GET", name))
+
+    def hget(self, name: Any, key: Any) -> Any:
+        return self.execute_packed(self.pack("HGET", name, key))
+
+    def execute_packed(self, packed: bytes) -> Any:
+        """Send a packed command on this thread's connection and read its reply.
+
+        What redis-py's ``execute_command`` does with a single-connection client,
+        minus the packing and the observability hooks: the same lock, retry policy
+        (a dead connection is dropped, then retried as the policy and the circuit
+        allow) and reconnect request handling. Error replies raise redis-py's
+        exceptions (``NoScriptError``, ``ResponseError``).
+        """
+        client = self.thread_client()
+        conn: Any = client.connection
+        assert conn is not None  # a single-connection client holds one
+
+        def round_trip() -> Any:
+            conn.send_packed_command((packed,))
+            return conn.read_response()
+
+        with client.single_connection_lock:
+            try:
+                return conn.retry.call_with_retry(
+                    round_trip, lambda _error: conn.disconnect()
+                )
+            finally:
+                if conn.should_reconnect():
+                    conn.disconnect()
+                    conn.connect()
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         if name.startswith("_"):
@@ -127,6 +190,51 @@ class PerThreadClient:
 
         command.__name__ = name
         return command
+
+
+class PackedScript(Script):
+    """A Lua script run with ``EVALSHA`` packed by :class:`PerThreadClient`.
+
+    The command's head (name, SHA, key count) and its keys are packed once per key
+    list (a store has one per namespace; at most :data:`KEPT_KEY_LISTS` are kept),
+    so a call packs only its arguments. A ``NOSCRIPT`` reply (Redis restarted, or
+    flushed its scripts) loads the script and runs it again, as redis-py's
+    :class:`~redis.commands.core.Script` does.
+    """
+
+    #: Packed key lists kept; beyond, the cache starts again (namespaces are many).
+    KEPT_KEY_LISTS = 1024
+
+    def __init__(self, client: PerThreadClient, script: str) -> None:
+        super().__init__(client, script)  # type: ignore[arg-type]  # duck-typed
+        self._client = client
+        self._heads: dict[tuple[Any, ...], bytes] = {}
+
+    def __call__(  # type: ignore[override]  # keys and args only; no client
+        self, keys: Sequence[Any] = (), args: Sequence[Any] = ()
+    ) -> Any:
+        client = self._client
+        try:
+            return client.execute_packed(self._packed(keys, args))
+        except redis.exceptions.NoScriptError:
+            self.sha = client.thread_client().script_load(self.script)
+            self._heads.clear()
+            return client.execute_packed(self._packed(keys, args))
+
+    def _packed(self, keys: Sequence[Any], args: Sequence[Any]) -> bytes:
+        key_list = tuple(keys)
+        head = self._heads.get(key_list)
+        if head is None:
+            bulk = self._client.bulk
+            head = b"".join(
+                [bulk("EVALSHA"), bulk(self.sha), bulk(len(key_list))]
+                + [bulk(key) for key in key_list]
+            )
+            if len(self._heads) >= self.KEPT_KEY_LISTS:
+                self._heads.clear()
+            self._heads[key_list] = head
+        count = b"*%d\r\n" % (3 + len(key_list) + len(args))
+        return count + head + b"".join(map(self._client.bulk, args))
 
 
 def _sentinel_master(config: RegistryConfig, options: dict[str, Any]) -> Any:
