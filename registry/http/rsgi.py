@@ -34,11 +34,11 @@ import asyncio
 import io
 import sys
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final, Protocol
 
 from granian._granian import RSGIProtocolClosed as ProtocolClosed
 
+from registry.http.request_threads import RequestThreads
 from registry.http.transport import MAX_BODY_BYTES
 
 #: environ key set when the body could not be read: 400 (broken framing) or 408.
@@ -126,9 +126,7 @@ class RSGIApplication:
         self._application = application
         self._body_read_timeout = body_read_timeout
         self._executor = (
-            None
-            if threads is None
-            else ThreadPoolExecutor(threads, thread_name_prefix="registry-request")
+            None if threads is None else RequestThreads(threads, "registry-request")
         )
         self._base = {
             "GATEWAY_INTERFACE": "CGI/1.1",
@@ -146,7 +144,7 @@ class RSGIApplication:
     def close(self) -> None:
         """Stop the thread pool (waits for the requests it is running)."""
         if self._executor is not None:
-            self._executor.shutdown(wait=True)
+            self._executor.close()
 
     async def __rsgi__(self, scope: _Scope, protocol: _Protocol) -> None:
         if scope.proto != "http":
@@ -164,10 +162,7 @@ class RSGIApplication:
         if self._executor is None or environ["PATH_INFO"] == LIVENESS_PATH:
             status, headers, chunks = self._call(environ)
         else:
-            loop = asyncio.get_running_loop()
-            status, headers, chunks = await loop.run_in_executor(
-                self._executor, self._call, environ
-            )
+            status, headers, chunks = await self._executor.run(self._call, environ)
         if CLOSE_KEY in environ:
             headers = [*headers, ("connection", "close")]
         if isinstance(chunks, list):
