@@ -136,11 +136,12 @@ def parse_registration(
     # Check 2: every member present must have its type before any other check.
     service_name = _string(members, SERVICE_NAME)
     endpoint_members = _endpoint_members(members)
+    # Interned: thousands of instances share a few service names, types and tags.
     endpoint = (
         None
         if endpoint_members is None
         else Endpoint(
-            _string(endpoint_members, ENDPOINT_TYPE),
+            sys.intern(_string(endpoint_members, ENDPOINT_TYPE)),
             _string(endpoint_members, ENDPOINT_VALUE),
         )
     )
@@ -160,15 +161,14 @@ def parse_registration(
     status = STATUS.accepts_choice(requested_status) if requested_status else STATUS_UP
     if status is None:
         raise RegistrationError(STATUS_INVALID)
-    # Interned: thousands of instances share a few service names, types and tags.
     return InstanceRegistration(
         id=instance_id(service_name, endpoint),
         service_name=sys.intern(service_name),
-        endpoint=Endpoint(sys.intern(endpoint.type), endpoint.value),
+        endpoint=endpoint,
         status=status,
         ttl=clamp_ttl(ttl),
         metadata=metadata,
-        tags=tuple(sys.intern(tag) for tag in tags),
+        tags=tuple(map(sys.intern, tags)),
     )
 
 
@@ -177,21 +177,66 @@ class _Number(str):
 
 
 def _members(body: bytes) -> dict[str, Any]:
+    """The body's members by lower-cased name, read once on the common path.
+
+    orjson's reading equals the standard library's (strict UTF-8, no BOM, the same
+    values and member order, the last duplicate winning) except that a number comes
+    back as an ``int`` or ``float`` instead of its text. Only ``ttl`` and
+    ``metadata`` need that text (elsewhere any number is a wrong type); when they
+    hold only integers whose text is ``str(value)``, orjson's values are used, else
+    the body is read again with every number kept as text (:class:`_Number`).
+    Either way ``metadata`` comes back ready for :func:`stored_json`.
+    """
     try:
         # Strict UTF-8 and escapes (rejects lone surrogates), and the nesting limit
         # before the standard library's reader, which recurses, sees the body.
-        loads_json(body)
+        value = loads_json(body)
     except JsonBodyError as err:
         if str(err) == TOO_DEEP:
             raise RegistrationError(TOO_DEEP) from err
         raise RegistrationError(REGISTRATION_FAILED) from err
+    members = _object_members(value)
+    if _texts_kept(members.get(TTL.name), body) and _texts_kept(
+        members.get(METADATA.name), body
+    ):
+        return members
+    members = _object_members(_loads_numbers_as_sent(body))
+    if METADATA.name in members:
+        members[METADATA.name] = _with_raw_numbers(members[METADATA.name])
+    return members
+
+
+def _texts_kept(value: Any, body: bytes) -> bool:
+    """Whether orjson writes every number in ``value`` (as orjson read it) back
+    exactly as it was sent.
+
+    An ``int`` came from an integer literal, which JSON spells without ``+`` or
+    leading zeros: its text is ``str(value)``, except ``-0``, ruled out when the
+    body has no ``-0`` at all. A ``float``'s text is lost (``1.0``, ``1e3``, and
+    integers past 64 bits).
+    """
+    kind = type(value)
+    if kind is dict:
+        return all(_texts_kept(member, body) for member in value.values())
+    if kind is list:
+        return all(_texts_kept(item, body) for item in value)
+    if kind is int:
+        return value != 0 or b"-0" not in body
+    return kind is not float
+
+
+def _loads_numbers_as_sent(body: bytes) -> Any:
+    """The body, already accepted by :func:`loads_json`, numbers as :class:`_Number`.
+
+    Refused (:class:`RegistrationError`) only if the standard library refuses what
+    orjson accepted, which no body is known to make it do.
+    """
     try:
-        value = json.loads(
+        return json.loads(
             body, parse_int=_Number, parse_float=_Number, parse_constant=_reject
         )
     except ValueError as err:  # JSONDecodeError is a ValueError
         raise RegistrationError(REGISTRATION_FAILED) from err
-    return _object_members(value)
 
 
 def _reject(constant: str) -> None:
@@ -226,6 +271,8 @@ def _ttl(members: dict[str, Any]) -> int:
     value = members.get(TTL.name)
     if value is None:
         return 0
+    if type(value) is int:  # as orjson read it; _members made sure of its text
+        value = _Number(value)
     if not isinstance(value, _Number) or not value.lstrip("-").isdigit():
         raise RegistrationError(REGISTRATION_FAILED)  # a fraction, not a number
     seconds = int(value)
@@ -250,7 +297,7 @@ def _metadata(members: dict[str, Any]) -> bytes | None:
     """Compact JSON text of the metadata, numbers exactly as they were sent."""
     if METADATA.name not in members:
         return None
-    return stored_json(_with_raw_numbers(members[METADATA.name]))
+    return stored_json(members[METADATA.name])
 
 
 def _with_raw_numbers(value: Any) -> Any:
