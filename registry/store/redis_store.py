@@ -251,7 +251,19 @@ class RedisCatalog(Catalog):
 
     def renew(self, instance_id: str, guard: RenewGuard | None = None) -> None:
         if guard is None:
-            if not self._update(instance_id, "", b""):
+            # The update script's renewal: the arguments after the first six are
+            # optional, and absent they mean "unconditional, nothing else".
+            now = self._clock.now_ns()
+            renewed = self._run(
+                self._scripts.update,
+                instance_id,
+                "",
+                b"",
+                now,
+                now // 1_000_000,
+                self._retention_ms,
+            )
+            if not renewed:
                 raise InstanceNotFoundError(instance_id)
             return
         stored = self._snapshot(instance_id)

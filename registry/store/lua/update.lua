@@ -2,6 +2,7 @@
 --       retention_ms, expect_mode, expect_static, expect_ext, expect_status
 --       (see unchanged()), static ('' = keep), journal kind ('UPDATED' when
 --       absent; 'REGISTERED' for an update that counts as a re-registration)
+-- ARGV 7-12 may be left out (a renewal sends six): unconditional, static kept.
 -- A renewal when status is '' (returns 1: the hot path sends nothing back); a
 -- change (journalled) otherwise, returning {static, live, ext}.
 -- Returns nil when the id is unknown, conflict(id) when the record changed.
