@@ -38,6 +38,7 @@ from typing import Any, Final, Protocol
 
 from granian._granian import RSGIProtocolClosed as ProtocolClosed
 
+from registry.http.body_deadlines import BodyDeadlines
 from registry.http.request_threads import RequestThreads
 from registry.http.transport import MAX_BODY_BYTES
 
@@ -124,7 +125,7 @@ class RSGIApplication:
     ) -> None:
         """``threads=None`` runs the application inline on the event loop."""
         self._application = application
-        self._body_read_timeout = body_read_timeout
+        self._deadlines = BodyDeadlines(body_read_timeout)
         self._executor = (
             None if threads is None else RequestThreads(threads, "registry-request")
         )
@@ -218,22 +219,40 @@ class RSGIApplication:
             and int(length) <= MAX_BODY_BYTES
         )
         parts: list[bytes] = []
-        kept = size = 0
+        task = asyncio.current_task()
+        if task is None:  # granian runs every request in a task of its own
+            raise RuntimeError("a body is read in a task (its deadline cancels it)")
+        deadlines = self._deadlines
+        deadlines.begin(task)
         try:
-            async with asyncio.timeout(self._body_read_timeout):
-                if whole:
-                    return await protocol()
-                async for chunk in protocol:
-                    size += len(chunk)
-                    if kept <= MAX_BODY_BYTES:
-                        parts.append(chunk)
-                        kept = size
-                    elif size > DRAIN_LIMIT_BYTES:
-                        environ[CLOSE_KEY] = True
-                        break
-        except TimeoutError:
+            return await self._receive(protocol, environ, whole, parts)
+        except asyncio.CancelledError:
+            if not deadlines.cut(task):
+                raise  # not ours: the client, a shutdown
             environ[BODY_ERROR_KEY] = BODY_TIMED_OUT
             environ[CLOSE_KEY] = True
+            return b"".join(parts)
+        finally:
+            deadlines.end(task)
+
+    @staticmethod
+    async def _receive(
+        protocol: _Protocol, environ: dict[str, Any], whole: bool, parts: list[bytes]
+    ) -> bytes | None:
+        """:meth:`_read_body`'s reading, its deadline kept by the caller; what has
+        arrived is in ``parts`` if it is cut."""
+        kept = size = 0
+        try:
+            if whole:
+                return await protocol()
+            async for chunk in protocol:
+                size += len(chunk)
+                if kept <= MAX_BODY_BYTES:
+                    parts.append(chunk)
+                    kept = size
+                elif size > DRAIN_LIMIT_BYTES:
+                    environ[CLOSE_KEY] = True
+                    break
         except ProtocolClosed:
             return None
         except Exception:  # ProtocolError (say a chunk size ``zz``), whatever else

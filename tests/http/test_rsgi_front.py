@@ -7,11 +7,14 @@ tests/e2e/test_slow_clients.py and the rest of the end-to-end suite.
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
+import pytest
 from granian._granian import RSGIProtocolClosed as ProtocolClosed
 from granian._granian import RSGIProtocolError as ProtocolError
 
+from registry.http.body_deadlines import BodyDeadlines
 from registry.http.rsgi import (
     BODY_ERROR_KEY,
     BODY_MALFORMED,
@@ -226,3 +229,73 @@ def test_a_stream_whose_transport_closes_ends_quietly_and_is_closed():
     streamed = Streamed()
     asyncio.run(front()._stream(Protocol(), 200, [], streamed))  # type: ignore[arg-type]
     assert streamed.closed
+
+
+# -- body deadlines: one sweep per loop, not a timer per read -----------------
+
+
+def test_many_reads_share_one_timer_and_only_the_late_are_cut():
+    front_app = front()  # body_read_timeout 0.2 s: swept every 0.05 s
+
+    async def main() -> tuple[list[Any], int, float]:
+        loop = asyncio.get_running_loop()
+        prompt = [
+            asyncio.create_task(front_app._read_body(Body([b"ok"]), {}))  # type: ignore[arg-type]
+            for _ in range(50)
+        ]
+        late_environs: list[dict[str, Any]] = [{} for _ in range(50)]
+        late = [
+            asyncio.create_task(front_app._read_body(Body([b"{"], stall=True), e))  # type: ignore[arg-type]
+            for e in late_environs
+        ]
+        await asyncio.sleep(0)  # every read has begun
+        timers = len(loop._scheduled)  # type: ignore[attr-defined]  # asyncio's loop
+        started = time.monotonic()
+        results = await asyncio.gather(*prompt, *late)
+        return [results, late_environs], timers, time.monotonic() - started
+
+    (results, late_environs), timers, took = asyncio.run(main())
+    # 50 sleeping bodies have their own asyncio.sleep timers; the deadlines add one.
+    assert timers == 50 + 1
+    assert results[:50] == [b"ok"] * 50
+    assert results[50:] == [b"{"] * 50
+    assert all(
+        e == {BODY_ERROR_KEY: BODY_TIMED_OUT, CLOSE_KEY: True} for e in late_environs
+    )
+    assert 0.2 <= took < 1.0  # the timeout and a sweep (0.05 s), with room for CI
+
+
+def test_a_cancellation_that_is_not_the_deadline_goes_through():
+    front_app = front()
+
+    async def main() -> None:
+        reading = asyncio.create_task(
+            front_app._read_body(Body([b"{"], stall=True), {})  # type: ignore[arg-type]
+        )
+        await asyncio.sleep(0.01)
+        reading.cancel()  # the server shutting down, say
+        with pytest.raises(asyncio.CancelledError):
+            await reading
+
+    asyncio.run(main())
+    assert front_app._deadlines._reads == {}
+
+
+def test_the_sweep_stops_when_no_read_is_in_flight_and_starts_again():
+    deadlines = BodyDeadlines(0.2)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        deadlines.begin(task)
+        deadlines.end(task)
+        await asyncio.sleep(deadlines.interval * 2)
+        assert deadlines._sweep_handle is None  # swept once, nothing left: stopped
+        assert not loop._scheduled  # type: ignore[attr-defined]
+        deadlines.begin(task)
+        assert deadlines._sweep_handle is not None  # armed again
+        deadlines.end(task)
+
+    asyncio.run(main())
+    asyncio.run(main())  # a new loop: the old one's state is not reused
