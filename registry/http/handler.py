@@ -27,6 +27,7 @@ from django.urls.resolvers import ResolverMatch
 from django.utils.log import log_response
 
 from registry.http.headers import header_items
+from registry.http.request import RegistryRequest
 from registry.http.routing import RouteIndex
 
 
@@ -34,6 +35,7 @@ class RegistryWSGIHandler(WSGIHandler):
     """See the module docstring."""
 
     _index: RouteIndex | None = None
+    request_class = RegistryRequest
     #: A request came with a ``SCRIPT_NAME``: set the prefix on every request.
     _script_prefixed = False
     # BaseHandler's, set by load_middleware (not in django-stubs).

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from django.http import HttpResponse
 
+from registry.http.errors import JSON_CONTENT_TYPE, JsonResponse
 from registry.http.headers import header_items, set_header
 
 SET = [
@@ -39,3 +41,35 @@ def test_header_items_is_items_in_order():
         "Location",
         "ETag",
     ]
+
+
+# -- JsonResponse (registry/http/errors.py): HttpResponse's state, built directly --
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [(b"", 200), (b'{"a":1}', 201), (b"x" * 10_000, 404), (memoryview(b"mv"), 503)],
+)
+def test_json_response_is_the_http_response_django_would_build(body, status):
+    ours = JsonResponse(body, status)
+    django = HttpResponse(body, status=status, content_type=JSON_CONTENT_TYPE)
+    state = {k: v for k, v in vars(ours).items() if k not in ("headers", "cookies")}
+    expected = {
+        k: v for k, v in vars(django).items() if k not in ("headers", "cookies")
+    }
+    assert state == expected
+    assert list(ours.items()) == list(django.items())
+    assert ours.headers._store == django.headers._store
+    assert type(ours.cookies) is type(django.cookies)
+    assert not ours.cookies
+    assert ours.content == django.content
+    assert ours.charset == django.charset
+    assert ours.reason_phrase == django.reason_phrase
+    assert ours.serialize() == django.serialize()
+
+
+def test_json_response_refuses_an_impossible_status_as_django_does():
+    with pytest.raises(ValueError, match="from 100 to 599"):
+        JsonResponse(b"", 99)
+    with pytest.raises(ValueError, match="from 100 to 599"):
+        HttpResponse(b"", status=99)
