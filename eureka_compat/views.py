@@ -24,6 +24,7 @@ from eureka_compat.fields import (
     OVERRIDE_VALUE_NAMES,
 )
 from eureka_compat.formats import (
+    JSON,
     MalformedBodyError,
     UnsupportedBodyError,
     decode,
@@ -41,7 +42,7 @@ from eureka_compat.instances import (
 )
 from eureka_compat.rules import metadata_update, override_update, renewal_guard
 from eureka_compat.statuses import UNKNOWN
-from registry.http.errors import RegistryError
+from registry.http.errors import JsonResponse, RegistryError
 from registry.http.views import NamespacedView, cached_response
 from registry.store.base import Catalog
 from registry.store.errors import (
@@ -151,7 +152,7 @@ def not_found() -> RegistryError:
 
 
 def registered() -> HttpResponse:
-    return HttpResponse(status=204, content_type="application/json")
+    return JsonResponse(status=204, content_type=JSON)
 
 
 def _varying(response: HttpResponse) -> HttpResponse:
@@ -161,7 +162,7 @@ def _varying(response: HttpResponse) -> HttpResponse:
 
 
 def ok() -> HttpResponse:
-    return HttpResponse(status=200, content_type="application/json")
+    return JsonResponse(status=200, content_type=JSON)
 
 
 def app_instances(catalog: Catalog, app: str) -> list[ServiceInstance]:

@@ -16,7 +16,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
-from django.http import HttpResponse
+from registry.http.headers import BytesResponse, set_header
 
 #: What a cached body is valid for: store revisions (plus anything else that
 #: changes the body, such as a time bucket), compared as a tuple.
@@ -48,12 +48,12 @@ class CachedBody:
         return self._gzipped
 
 
-class CachedBodyResponse(HttpResponse):
+class CachedBodyResponse(BytesResponse):
     """A response whose body, ETag and gzip form come from the response cache."""
 
     def __init__(self, entry: CachedBody, content_type: str) -> None:
-        super().__init__(entry.body, content_type=content_type)
-        self["ETag"] = entry.etag
+        super().__init__(entry.body, 200, content_type)
+        set_header(self, "ETag", entry.etag)
         #: The cache entry of the body (its gzip form is made once, then reused).
         self.cached = entry
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.http import HttpResponse
 
+from registry.http.cache import CachedBody, CachedBodyResponse
 from registry.http.errors import JSON_CONTENT_TYPE, JsonResponse
 from registry.http.headers import header_items, set_header
 
@@ -47,12 +48,21 @@ def test_header_items_is_items_in_order():
 
 
 @pytest.mark.parametrize(
-    ("body", "status"),
-    [(b"", 200), (b'{"a":1}', 201), (b"x" * 10_000, 404), (memoryview(b"mv"), 503)],
+    ("body", "status", "content_type"),
+    [
+        (b"", 200, JSON_CONTENT_TYPE),
+        (b'{"a":1}', 201, JSON_CONTENT_TYPE),
+        (b"x" * 10_000, 404, JSON_CONTENT_TYPE),
+        (memoryview(b"mv"), 503, JSON_CONTENT_TYPE),
+        (b"", 204, "application/json"),  # Eureka's
+        (b"<a/>", 200, "application/xml"),
+    ],
 )
-def test_json_response_is_the_http_response_django_would_build(body, status):
-    ours = JsonResponse(body, status)
-    django = HttpResponse(body, status=status, content_type=JSON_CONTENT_TYPE)
+def test_json_response_is_the_http_response_django_would_build(
+    body, status, content_type
+):
+    ours = JsonResponse(body, status, content_type)
+    django = HttpResponse(body, status=status, content_type=content_type)
     state = {k: v for k, v in vars(ours).items() if k not in ("headers", "cookies")}
     expected = {
         k: v for k, v in vars(django).items() if k not in ("headers", "cookies")
@@ -73,3 +83,21 @@ def test_json_response_refuses_an_impossible_status_as_django_does():
         JsonResponse(b"", 99)
     with pytest.raises(ValueError, match="from 100 to 599"):
         HttpResponse(b"", status=99)
+
+
+@pytest.mark.parametrize("content_type", [JSON_CONTENT_TYPE, "application/xml"])
+def test_a_cached_body_response_is_the_http_response_django_would_build(content_type):
+    entry = CachedBody((1, 2), b'{"instances":[]}')
+    ours = CachedBodyResponse(entry, content_type)
+    django = HttpResponse(entry.body, content_type=content_type)
+    django["ETag"] = entry.etag
+    assert ours.cached is entry
+    state = {k: v for k, v in vars(ours).items() if k not in ("headers", "cookies")}
+    expected = {
+        k: v for k, v in vars(django).items() if k not in ("headers", "cookies")
+    }
+    expected["cached"] = entry
+    expected["status_code"] = 200  # Django leaves the class default
+    assert state == expected
+    assert list(ours.items()) == list(django.items())
+    assert ours.serialize() == django.serialize()
