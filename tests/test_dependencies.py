@@ -36,6 +36,7 @@ TOOLS = {
     "djangorestframework-stubs": "mypy plugin",
     "types-requests": "stubs for mypy",
     "uvloop": "granian loads it by name (loop=Loops.uvloop, granian_server.py)",
+    "hiredis": "redis-py imports it when installed, for its reply parser",
 }
 
 

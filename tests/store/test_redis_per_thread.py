@@ -206,3 +206,12 @@ def test_packed_commands_wait_no_longer_than_the_store_timeout(own_redis):
     finally:
         os.kill(own_redis.process.pid, signal.SIGCONT)
     assert sleeper() == 1  # the timed-out connection was dropped; a new one works
+
+
+def test_replies_are_parsed_by_hiredis(own_redis):
+    """hiredis is a declared dependency: redis-py's C reply parser (bench/README)."""
+    client = connect(RegistryConfig(store="redis", store_address=own_redis.address))
+    assert client.get("k") is None
+    connection = client.thread_client().connection
+    assert connection is not None
+    assert type(connection._parser).__name__ == "_HiredisParser"
