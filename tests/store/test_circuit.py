@@ -93,3 +93,11 @@ def test_other_errors_pass_through_and_keep_it_closed(circuit, store):
     with pytest.raises(ValueError, match="bug"), circuit.guard():
         raise ValueError("bug")
     assert not circuit.is_open
+
+
+def test_the_refusal_keeps_the_store_error_as_its_cause(circuit, store):
+    store.up = False
+    with pytest.raises(StoreUnavailableError) as refused:
+        call(circuit, store)
+    assert isinstance(refused.value.__cause__, Down)
+    assert circuit.guard() is circuit.guard()  # one stateless guard for every call
