@@ -26,7 +26,12 @@ import pytest
 import redis
 import requests
 
-from tests.e2e.support import RegistryServer, client_session, instance_body
+from tests.e2e.support import (
+    RegistryServer,
+    child_pids,
+    client_session,
+    instance_body,
+)
 from tests.eureka.helpers import eureka_instance as base_eureka_instance
 from tests.support.redis_server import REDIS_SERVER, RedisServer, free_port
 
@@ -49,6 +54,28 @@ def native_id(service: str, value: str, endpoint_type: str = "http") -> str:
     """The deterministic instance id of a native registration (spec §4.2)."""
     text = f"{service}/{endpoint_type}/{value}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def wait_every_worker_healthy(registry: RegistryServer, timeout: float) -> None:
+    """Wait until every worker process has answered ``/uptime`` healthy on a new
+    connection.
+
+    Each worker's store circuit closes on its own probe (every 250 ms), so after an
+    outage the workers come back one probe apart: a check on one keep-alive
+    connection proves one worker, and a test that goes on with new connections may
+    meet another that has not probed yet.
+    """
+    workers = set(child_pids(registry.pid))
+    healthy: set[int] = set()
+
+    def every_worker_healthy() -> bool:
+        with client_session() as session:
+            response = session.get(registry.url("/uptime"), timeout=5)
+        if response.status_code == 200:
+            healthy.add(int(response.json()["UPTIME"]["properties"]["pid"]))
+        return bool(workers) and workers <= healthy
+
+    wait_for(every_worker_healthy, timeout, f"workers {sorted(workers)} healthy")
 
 
 def wait_for(

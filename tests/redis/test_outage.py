@@ -25,6 +25,7 @@ from tests.redis.support import (
     resume,
     run_threads,
     store_flags,
+    wait_every_worker_healthy,
     wait_for,
 )
 from tests.support.redis_server import RedisServer
@@ -115,7 +116,9 @@ def assert_unavailable_everywhere(
     assert root.status_code == 200  # the process itself is fine
 
 
-def assert_serves_again(api: Api, service: str, ids: set[str]) -> None:
+def assert_serves_again(
+    api: Api, registry: RegistryServer, service: str, ids: set[str]
+) -> None:
     wait_for(lambda: api.serves(service), RECOVER_WITHIN, "requests succeed again")
     assert api.ids(service) == ids
     for instance_id in ids:
@@ -125,6 +128,9 @@ def assert_serves_again(api: Api, service: str, ids: set[str]) -> None:
     assert api.deregister(new).status_code == 200
     wait_for(lambda: api.uptime().status_code == 200, 5, "/uptime healthy again")
     assert api.uptime().json()["STORE"]["healthy"] is True
+    # The other workers too (each closes its circuit on its own probe), so that
+    # the next test's new connections meet a registry that has fully recovered.
+    wait_every_worker_healthy(registry, RECOVER_WITHIN)
 
 
 def test_stopped_redis_is_503_and_a_restart_keeps_every_instance(
@@ -141,7 +147,7 @@ def test_stopped_redis_is_503_and_a_restart_keeps_every_instance(
     assert registry.process.poll() is None, registry.log
 
     redis_store.start()  # same port, same directory: the append-only file
-    assert_serves_again(api, service, ids)
+    assert_serves_again(api, registry, service, ids)
     assert registry.process.poll() is None
 
 
@@ -167,7 +173,7 @@ def test_unresponsive_redis_is_503_within_the_store_timeout(api, registry, redis
         assert registry.process.poll() is None, registry.log
     finally:
         resume(redis_store)
-    assert_serves_again(api, service, ids)
+    assert_serves_again(api, registry, service, ids)
 
 
 def test_registrations_during_an_outage_are_not_half_done(api, registry, redis_store):
