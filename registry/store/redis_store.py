@@ -251,19 +251,7 @@ class RedisCatalog(Catalog):
 
     def renew(self, instance_id: str, guard: RenewGuard | None = None) -> None:
         if guard is None:
-            # The update script's renewal: the arguments after the first six are
-            # optional, and absent they mean "unconditional, nothing else".
-            now = self._clock.now_ns()
-            renewed = self._run(
-                self._scripts.update,
-                instance_id,
-                "",
-                b"",
-                now,
-                now // 1_000_000,
-                self._retention_ms,
-            )
-            if not renewed:
+            if not self._update(instance_id, "", b""):
                 raise InstanceNotFoundError(instance_id)
             return
         stored = self._snapshot(instance_id)
@@ -328,18 +316,20 @@ class RedisCatalog(Catalog):
         journal_kind: str = "UPDATED",
     ) -> Any:
         now = self._clock.now_ns() if now is None else now
-        return self._run(
-            self._scripts.update,
+        args: tuple[Any, ...] = (
             instance_id,
             status,
             extension,
             now,
             now // 1_000_000,
             self._retention_ms,
-            *expect,
-            static,
-            journal_kind,
         )
+        # The arguments after these six are optional in lua/update.lua, and absent
+        # they mean what the defaults here say: sent only when they say more (a
+        # heartbeat sends six).
+        if expect != _UNCONDITIONAL or static or journal_kind != "UPDATED":
+            args += (*expect, static, journal_kind)
+        return self._run(self._scripts.update, *args)
 
     def _snapshot(self, instance_id: str) -> _Stored | None:
         """The stored copy as raw script values (expired or not), or ``None``."""

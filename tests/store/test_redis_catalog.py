@@ -200,3 +200,24 @@ def test_counts_are_rebuilt_once_when_redis_has_none(redis_client, clock):
     catalog.deregister(registration("s", "10.0.0.1:80").id)
     assert catalog.count_by_status() == {"UP": 3, "DOWN": 1, "STARTING": 1}
     assert redis_client.hget(counts_key, "UP") == b"3"
+
+
+def test_a_heartbeat_sends_the_update_scripts_six_renewal_arguments(
+    redis_server, redis_client, clock
+):
+    """The arguments after the sixth are optional in lua/update.lua; a renewal
+    that needs none of them leaves them out (and still renews)."""
+    catalog = catalog_for(redis_client, "beats", clock)
+    record = catalog.register(registration(ttl=30))
+    commands: list[list[str]] = []
+    with redis_server.client().monitor() as monitor:
+        clock.advance(5)
+        catalog.renew(record.id)
+        for event in monitor.listen():
+            words = event["command"].split(" ")
+            if words[0] == "EVALSHA":
+                commands.append(words)
+                break
+    keys = int(commands[0][2])
+    assert len(commands[0]) - 3 - keys == 6
+    assert catalog.get_instance(record.id).last_renewal_ns == clock.now_ns()
