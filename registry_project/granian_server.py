@@ -62,8 +62,8 @@ def build_server(config: RegistryConfig) -> MPServer:
         # The RSGI front runs its own pool of ``threads`` (registry.http.rsgi).
         blocking_threads=1,
         loop=Loops.uvloop,
-        # One Rust thread per worker does the I/O: measured faster than the
-        # multi-threaded runtime for this app (docs/deployment.md).
+        # One Rust thread per worker does the I/O. With the RSGI front the "st"
+        # and "mt" runtime modes measured the same (bench/README.md).
         runtime_mode=RuntimeModes.mt,
         runtime_threads=1,
         http=HTTPModes.http1,

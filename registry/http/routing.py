@@ -29,9 +29,9 @@ from typing import Any
 from django.urls import URLPattern, URLResolver
 from django.urls.resolvers import RegexPattern, ResolverMatch, RoutePattern
 
-#: Characters a literal path prefix may contain, in a route or a regex.
 #: Matches a RouteIndex keeps by path (bounded: paths hold instance ids).
 MATCHES_KEPT = 4096
+#: Characters a literal path prefix may contain, in a route or a regex.
 _LITERAL = re.compile(r"[A-Za-z0-9_\-/]")
 _QUANTIFIERS = frozenset("?*+{")
 
