@@ -65,6 +65,17 @@ EMPTY_METADATA = {"@class": "java.util.Collections$EmptyMap"}
 REPORTED_STATUS_KEY = "reportedStatus"
 #: Every extension the Eureka API writes starts so (``instanceId`` comes first).
 EXTENSION_PREFIX = b'{"instanceId":'
+#: Members an extension leaves out when they hold these values (Eureka's defaults,
+#: which most registrations send): about 200 bytes per instance, kept once here.
+#: Readers take a missing member from here (:func:`extension_member`). Three more
+#: are left out when they repeat what is known otherwise (:func:`stored_extension`).
+EXTENSION_DEFAULTS: dict[str, Any] = {
+    "overriddenstatus": UNKNOWN,
+    "securePort": {"$": 443, "@enabled": "false"},
+    "countryId": 1,
+    "dataCenterInfo": {"@class": DEFAULT_DATA_CENTER_CLASS, "name": "MyOwn"},
+    "renewalIntervalInSecs": DEFAULT_RENEWAL_INTERVAL_SECONDS,
+}
 
 #: Members kept verbatim (strings) from a registration, in output order.
 _TEXT_MEMBERS = tuple(spec.name for spec in VERBATIM_TEXT)
@@ -184,43 +195,73 @@ def parse_registration(
         ttl=clamp_ttl(duration),
         metadata=stored_json(metadata) if metadata else None,
         tags=tags_of(metadata),
-        extension=stored_json(extension),
+        extension=stored_extension(extension, app),
     )
     return EurekaRegistration(registration, last_dirty)
 
 
 def extension_of(instance: ServiceInstance) -> dict[str, Any] | None:
-    """The Eureka document kept with a Eureka-registered instance, if any."""
+    """The Eureka document kept with a Eureka-registered instance, if any
+    (members that hold their default may be missing: :func:`extension_member`)."""
     return orjson.loads(instance.extension) if instance.extension else None
+
+
+def stored_extension(extension: Mapping[str, Any], app: str) -> bytes:
+    """``extension`` of an instance of ``app`` as kept: compact JSON without the
+    members that hold their default (:data:`EXTENSION_DEFAULTS`), nor ``app``,
+    ``ipAddr`` or ``lastUpdatedTimestamp`` when they equal the application's name,
+    ``hostName`` and ``serviceUpTimestamp`` (:func:`instance_tree` reads them so)."""
+    derived = {
+        "app": app,
+        "ipAddr": extension.get("hostName"),
+        "lastUpdatedTimestamp": extension.get("serviceUpTimestamp"),
+    }
+    return stored_json(
+        {
+            name: value
+            for name, value in extension.items()
+            if not (
+                (name in EXTENSION_DEFAULTS and EXTENSION_DEFAULTS[name] == value)
+                or (name in derived and derived[name] == value)
+            )
+        }
+    )
+
+
+def extension_member(extension: Mapping[str, Any], name: str) -> Any:
+    """A member of an extension, or (a copy of) its default when left out."""
+    if name in extension:
+        return extension[name]
+    default = EXTENSION_DEFAULTS[name]
+    return dict(default) if isinstance(default, dict) else default
 
 
 def instance_tree(instance: ServiceInstance, action: str = "ADDED") -> dict[str, Any]:
     """The Eureka JSON-shaped document of any instance (eureka-api.md §6.2 order)."""
     extension = extension_of(instance) or _native_extension(instance)
     registered_ms = instance.registration_ns // 1_000_000
+    service_up = extension.get("serviceUpTimestamp", registered_ms)
     tree: dict[str, Any] = {
         "instanceId": extension["instanceId"],
         "hostName": extension["hostName"],
-        "app": extension["app"],
-        "ipAddr": extension["ipAddr"],
+        "app": extension.get("app", app_name(instance)),
+        "ipAddr": extension.get("ipAddr", extension["hostName"]),
     }
     if "sid" in extension:
         tree["sid"] = extension["sid"]
     tree["status"] = instance.status
-    tree["overriddenstatus"] = extension.get("overriddenstatus", UNKNOWN)
+    tree["overriddenstatus"] = extension_member(extension, "overriddenstatus")
     tree["port"] = extension["port"]
-    tree["securePort"] = extension["securePort"]
-    tree["countryId"] = extension.get("countryId", 1)
-    tree["dataCenterInfo"] = extension["dataCenterInfo"]
+    tree["securePort"] = extension_member(extension, "securePort")
+    tree["countryId"] = extension_member(extension, "countryId")
+    tree["dataCenterInfo"] = extension_member(extension, "dataCenterInfo")
     tree["leaseInfo"] = {
-        "renewalIntervalInSecs": extension.get(
-            "renewalIntervalInSecs", DEFAULT_RENEWAL_INTERVAL_SECONDS
-        ),
+        "renewalIntervalInSecs": extension_member(extension, "renewalIntervalInSecs"),
         "durationInSecs": instance.ttl,
         "registrationTimestamp": registered_ms,
         "lastRenewalTimestamp": instance.last_renewal_ns // 1_000_000,
         "evictionTimestamp": 0,
-        "serviceUpTimestamp": extension.get("serviceUpTimestamp", registered_ms),
+        "serviceUpTimestamp": service_up,
     }
     tree["metadata"] = eureka_metadata(instance.metadata) or dict(EMPTY_METADATA)
     for name in _TEXT_MEMBERS:
@@ -228,7 +269,7 @@ def instance_tree(instance: ServiceInstance, action: str = "ADDED") -> dict[str,
             tree[name] = extension[name]
     tree["isCoordinatingDiscoveryServer"] = "false"
     tree["lastUpdatedTimestamp"] = str(
-        extension.get("lastUpdatedTimestamp", registered_ms)
+        extension.get("lastUpdatedTimestamp", service_up)
     )
     tree["lastDirtyTimestamp"] = str(extension.get("lastDirtyTimestamp", registered_ms))
     tree["actionType"] = action
@@ -284,7 +325,7 @@ def with_status_override(
         extension["lastDirtyTimestamp"] = max(
             last_dirty_ms, int(extension.get("lastDirtyTimestamp", 0))
         )
-    return stored_json(extension)
+    return stored_extension(extension, app_name(instance))
 
 
 def last_dirty_ms(

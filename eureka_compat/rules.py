@@ -32,13 +32,14 @@ from eureka_compat.instances import (
     extension_of,
     last_dirty_ms,
     merged_metadata,
+    stored_extension,
     tags_of,
     with_status_override,
 )
 from eureka_compat.statuses import UNKNOWN, effective_status
 from registry.plugins import RegistryPlugin
 from registry.store.base import InstanceUpdate, RenewGuard, UpdateFunction
-from registry.store.records import InstanceRegistration, ServiceInstance, stored_json
+from registry.store.records import InstanceRegistration, ServiceInstance
 from registry.store.rules import RegistrationRule
 
 if TYPE_CHECKING:
@@ -81,7 +82,9 @@ class EurekaRegistrationRule:
         else:
             document.pop(REPORTED_STATUS_KEY, None)
         return dataclasses.replace(
-            incoming, status=status, extension=stored_json(document)
+            incoming,
+            status=status,
+            extension=stored_extension(document, incoming.service_name.upper()),
         )
 
 

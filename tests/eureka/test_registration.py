@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import orjson
 import pytest
+
+from eureka_compat.instances import instance_tree
 
 from .helpers import BASE, eureka_instance, get_json, instances_of, register
 
@@ -297,3 +300,103 @@ def test_capacity_is_403_with_an_empty_body(make_runtime, client):
     assert response.status_code == 403
     assert response.content == b""
     assert register(client, eureka_instance()).status_code == 204  # same id: fine
+
+
+DEFAULTED = (
+    "app",
+    "ipAddr",
+    "overriddenstatus",
+    "securePort",
+    "countryId",
+    "dataCenterInfo",
+    "renewalIntervalInSecs",
+    "lastUpdatedTimestamp",
+)
+
+
+def stored_extension_of(runtime) -> dict:
+    record = runtime.catalogs.get("default").get_instance(STORE_ID)
+    return orjson.loads(record.extension)
+
+
+def rendered(client) -> dict:
+    return get_json(client, f"{BASE}/apps/DEMO-APP/{INSTANCE_ID}")["instance"]
+
+
+def test_members_that_hold_their_default_are_not_kept_but_are_shown(client, runtime):
+    assert register(client, eureka_instance()).status_code == 204
+    kept = stored_extension_of(runtime)
+    assert not set(DEFAULTED) & set(kept)
+    shown = rendered(client)
+    assert (shown["app"], shown["ipAddr"]) == ("DEMO-APP", "10.0.0.1")
+    assert shown["overriddenstatus"] == "UNKNOWN"
+    assert shown["securePort"] == {"$": 443, "@enabled": "false"}
+    assert shown["countryId"] == 1
+    assert shown["dataCenterInfo"] == {
+        "@class": "com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo",
+        "name": "MyOwn",
+    }
+    assert shown["leaseInfo"]["renewalIntervalInSecs"] == 30
+    assert shown["lastUpdatedTimestamp"] == str(
+        shown["leaseInfo"]["serviceUpTimestamp"]
+    )
+
+
+def test_members_that_differ_from_their_default_are_kept(client, runtime, clock):
+    amazon = {
+        "@class": "com.netflix.appinfo.AmazonInfo",
+        "name": "Amazon",
+        "metadata": {"instance-id": "i-1", "availability-zone": "us-east-1a"},
+    }
+    body = eureka_instance(
+        ipAddr="10.9.9.9",
+        securePort={"$": 8443, "@enabled": "true"},
+        countryId=44,
+        dataCenterInfo=amazon,
+        leaseInfo={"renewalIntervalInSecs": 10, "durationInSecs": 90},
+        overriddenstatus="OUT_OF_SERVICE",
+    )
+    assert register(client, body).status_code == 204
+    kept = stored_extension_of(runtime)
+    assert {"ipAddr", "securePort", "countryId", "dataCenterInfo"} <= set(kept)
+    assert {"renewalIntervalInSecs", "overriddenstatus"} <= set(kept)
+    shown = rendered(client)
+    assert shown["ipAddr"] == "10.9.9.9"
+    assert shown["securePort"] == {"$": 8443, "@enabled": "true"}
+    assert shown["countryId"] == 44
+    assert shown["dataCenterInfo"] == amazon
+    assert shown["leaseInfo"]["renewalIntervalInSecs"] == 10
+    assert shown["overriddenstatus"] == "OUT_OF_SERVICE"
+    # An override change keeps a new lastUpdatedTimestamp: it differs now.
+    clock.advance(1)
+    assert client.delete(f"{BASE}/apps/DEMO-APP/{INSTANCE_ID}/status").status_code
+    assert "lastUpdatedTimestamp" in stored_extension_of(runtime)
+
+
+def test_an_extension_kept_in_full_reads_as_the_compact_one(client, runtime):
+    """Instances stored before members were left out (Redis, a peer) read the same."""
+    assert register(client, eureka_instance()).status_code == 204
+    catalog = runtime.catalogs.get("default")
+    record = catalog.get_instance(STORE_ID)
+    compact = orjson.loads(record.extension)
+    full = {
+        "instanceId": compact["instanceId"],
+        "hostName": "10.0.0.1",
+        "app": "DEMO-APP",
+        "ipAddr": "10.0.0.1",
+        "overriddenstatus": "UNKNOWN",
+        "port": compact["port"],
+        "securePort": {"$": 443, "@enabled": "false"},
+        "countryId": 1,
+        "dataCenterInfo": {
+            "@class": "com.netflix.appinfo.InstanceInfo$DefaultDataCenterInfo",
+            "name": "MyOwn",
+        },
+        "renewalIntervalInSecs": 30,
+        "serviceUpTimestamp": compact["serviceUpTimestamp"],
+        "lastUpdatedTimestamp": compact["serviceUpTimestamp"],
+        **{k: v for k, v in compact.items() if k not in ("instanceId", "port")},
+    }
+    assert set(full) - set(compact) == set(DEFAULTED)
+    old = dataclasses.replace(record, extension=orjson.dumps(full))
+    assert instance_tree(old) == instance_tree(record)
