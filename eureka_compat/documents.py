@@ -31,9 +31,6 @@ class Document:
     entries: list[Entry]
     version: str
     hashcode: str
-    #: Every instance of the namespace (the full registry): the encoder keeps its
-    #: elements as spans of this document rather than as copies.
-    complete: bool = False
 
 
 def full_registry(instances: list[ServiceInstance]) -> Document:
@@ -42,7 +39,6 @@ def full_registry(instances: list[ServiceInstance]) -> Document:
         [(instance, "ADDED") for instance in instances],
         "1",
         apps_hashcode(instance.status for instance in instances),
-        complete=True,
     )
 
 

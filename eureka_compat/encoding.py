@@ -5,6 +5,11 @@ hundred as XML; any registration, status change or removal makes it stale. Each
 instance element is therefore encoded once per format and reused while its record
 is unchanged (records are immutable values: equality, or identity for the
 in-memory store), and a document is the join of its elements.
+
+The full registry is the exception: it is kept compressed (:mod:`registry.http.cache`)
+and shows renewal times, so most of its elements change between its renders anyway.
+It is rendered straight into gzip (``compressed=True``), using the elements it finds
+and keeping none: they would hold the plain document's size again.
 """
 
 from __future__ import annotations
@@ -35,17 +40,14 @@ class DocumentEncoder:
         entries: Iterable[Entry],
         version: str,
         hashcode: str,
-        complete: bool = False,
+        compressed: bool = False,
     ) -> bytes:
-        """``{"applications": ...}``: the entries grouped by application.
-
-        ``complete``: the full registry, which becomes the home of its elements
-        (see :mod:`registry.http.fragments`).
-        """
+        """``{"applications": ...}``: the entries grouped by application
+        (``compressed``: its gzip form; see the module docstring)."""
         grouped: dict[str, list[Entry]] = {}
         for entry in entries:
             grouped.setdefault(app_name(entry[0]), []).append(entry)
-        body = self._body(namespace, media_type, complete)
+        body = self._body(namespace, media_type, compressed)
         if media_type == JSON:
             body.add(
                 b'{"applications":{"versions__delta":%s,"apps__hashcode":%s,'
@@ -75,7 +77,7 @@ class DocumentEncoder:
     ) -> bytes:
         """``{"application": ...}`` of one application's instances."""
         listed = [(i, "ADDED") for i in instances]
-        body = self._body(namespace, media_type, complete=False)
+        body = self._body(namespace, media_type, compressed=False)
         if media_type == JSON:
             body.add(b'{"application":{"name":%s,"instance":[' % orjson.dumps(name))
             body.add_elements(_keyed(listed))
@@ -84,9 +86,11 @@ class DocumentEncoder:
             _xml_application(body, name, listed)
         return body.build()
 
-    def _body(self, namespace: str, media_type: str, complete: bool) -> BodyBuilder:
+    def _body(self, namespace: str, media_type: str, compressed: bool) -> BodyBuilder:
         encode = _encode_json if media_type == JSON else _encode_xml
-        return self._elements.body((namespace, media_type), encode, complete)
+        return self._elements.body(
+            (namespace, media_type), encode, compressed=compressed
+        )
 
     def _encode(
         self, namespace: str, media_type: str, entries: list[Entry]

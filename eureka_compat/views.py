@@ -87,8 +87,10 @@ class EurekaView(NamespacedView):
         arg: str,
         catalog: Catalog,
         render: Callable[[DocumentEncoder, str], bytes],
+        compressed: bool = False,
     ) -> HttpResponse:
-        """A document cached until the next change (or render bucket)."""
+        """A document cached until the next change (or render bucket);
+        ``compressed``: kept as gzip only (:mod:`registry.http.cache`)."""
         media_type = self.media_type()
         revision = (
             catalog.change_revision,
@@ -99,11 +101,18 @@ class EurekaView(NamespacedView):
             (self.namespace, "eureka", kind, arg, media_type),
             revision,
             lambda: render(encoder, media_type),
+            compressed,
         )
-        return _varying(cached_response(entry, media_type))
+        accept_encoding = self.request.META.get("HTTP_ACCEPT_ENCODING", "")
+        return _varying(cached_response(entry, media_type, accept_encoding))
 
     def cached_applications(
-        self, kind: str, arg: str, catalog: Catalog, build: Callable[[], Document]
+        self,
+        kind: str,
+        arg: str,
+        catalog: Catalog,
+        build: Callable[[], Document],
+        compressed: bool = False,
     ) -> HttpResponse:
         """An ``applications`` document (full registry, delta, VIP)."""
 
@@ -115,10 +124,10 @@ class EurekaView(NamespacedView):
                 document.entries,
                 document.version,
                 document.hashcode,
-                document.complete,
+                compressed=compressed,
             )
 
-        return self.cached_document(kind, arg, catalog, render)
+        return self.cached_document(kind, arg, catalog, render, compressed)
 
     def find(self, app: str, instance_id: str) -> ServiceInstance:
         """An instance by its id within ``app``, to read it (404 when unknown):
@@ -189,6 +198,8 @@ class ApplicationsView(EurekaView):
             "",
             catalog,
             lambda: documents.full_registry(catalog.list_instances()),
+            # The largest body; every Eureka client takes gzip.
+            compressed=True,
         )
 
 

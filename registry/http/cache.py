@@ -5,6 +5,12 @@ store revision; until the revision moves, every request is answered from these
 bytes, their ETag and (on demand) their gzip form. A body served from here travels
 as a :class:`CachedBodyResponse`, which carries its :class:`CachedBody` as a typed
 attribute: the gzip middleware checks ``isinstance`` and reuses the gzip form.
+
+A body can be kept **compressed at rest** (``compressed=True``): only its gzip form
+stays in memory, and a client that does not take gzip gets it inflated per request.
+The Eureka full registry is kept so: it is the largest body (about 0.7 KB per
+instance as JSON, 1 KB as XML), every Eureka client asks for gzip, and it is
+rendered again every 30 seconds anyway (it shows renewal times).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import gzip
 import hashlib
 import sys
 import threading
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
@@ -21,26 +28,92 @@ from registry.http.headers import BytesResponse, set_header
 #: What a cached body is valid for: store revisions (plus anything else that
 #: changes the body, such as a time bucket), compared as a tuple.
 Revision = tuple[int, ...]
+#: Close to 6's ratio on JSON at clearly less CPU.
+GZIP_LEVEL = 5
+#: Bodies shorter than this are sent as they are even when gzip is acceptable.
+GZIP_MIN_BYTES = 256
+#: ``zlib`` window bits that read (only) the gzip format.
+_GZIP_WBITS = 16 + zlib.MAX_WBITS
 #: ``sys.getsizeof`` of an exact-size bytes object beyond its length.
 _BYTES_OVERHEAD = sys.getsizeof(b"")
 
 
+class GzipWriter:
+    """Takes a body piece by piece (like ``io.BytesIO``) and keeps only its gzip
+    form: a body kept compressed is never whole in its plain form, not even while
+    it is rendered."""
+
+    __slots__ = ("_compressor", "_length", "_parts")
+
+    def __init__(self) -> None:
+        self._compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
+        self._parts: list[bytes] = []
+        self._length = 0
+
+    def write(self, data: bytes | memoryview) -> int:
+        compressed = self._compressor.compress(data)
+        if compressed:
+            self._parts.append(compressed)
+        self._length += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        """How many plain bytes were written."""
+        return self._length
+
+    def finish(self) -> bytes:
+        """The gzip form of everything written (the writer is done)."""
+        self._parts.append(self._compressor.flush())
+        gzipped = b"".join(self._parts)
+        self._parts = []
+        return gzipped
+
+
 class CachedBody:
-    """One rendered body with its validator; the gzip form is made on first use."""
+    """One rendered body with its validator; the gzip form is made on first use.
 
-    __slots__ = ("_gzipped", "body", "etag", "revision")
+    ``compressed``: ``body`` is the gzip form (a :class:`GzipWriter`'s), and the
+    entry keeps nothing else; :attr:`body` then inflates it on every read.
+    """
 
-    def __init__(self, revision: Revision, body: bytes) -> None:
+    __slots__ = ("_gzipped", "_plain", "etag", "revision")
+
+    def __init__(
+        self, revision: Revision, body: bytes, compressed: bool = False
+    ) -> None:
         self.revision = revision
+        # Weak: the same validator stands for the identity and the gzip encoding
+        # (of the form kept: a compressed body's gzip form is as deterministic).
+        self.etag = 'W/"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+        self._gzipped: bytes | None = None
+        self._plain: bytes | None = None
+        if compressed:
+            self._gzipped = body
+            # A body too small to be worth gzip is kept and sent plain.
+            inflater = zlib.decompressobj(_GZIP_WBITS)
+            head = inflater.decompress(body, GZIP_MIN_BYTES)
+            if not inflater.eof or len(head) >= GZIP_MIN_BYTES:
+                return
+            body, self._gzipped = head, None
         # Cached for long: keep an exact-size copy (see records.stored_json) of
         # a body with spare room (orjson's); a joined body is exact already, and
         # element caches may hold spans of it (see fragments), so it is kept.
         if sys.getsizeof(body) - len(body) > _BYTES_OVERHEAD:
             body = bytes(memoryview(body))
-        self.body = body
-        # Weak: the same validator stands for the identity and the gzip encoding.
-        self.etag = 'W/"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-        self._gzipped: bytes | None = None
+        self._plain = body
+
+    @property
+    def compressed(self) -> bool:
+        """Kept as gzip only: :attr:`body` inflates it on every read."""
+        return self._plain is None
+
+    @property
+    def body(self) -> bytes:
+        """The identity body."""
+        if self._plain is not None:
+            return self._plain
+        assert self._gzipped is not None
+        return zlib.decompress(self._gzipped, _GZIP_WBITS)
 
     def gzipped(self) -> bytes:
         if self._gzipped is None:
@@ -49,18 +122,54 @@ class CachedBody:
 
 
 class CachedBodyResponse(BytesResponse):
-    """A response whose body, ETag and gzip form come from the response cache."""
+    """A response whose body, ETag and gzip form come from the response cache.
 
-    def __init__(self, entry: CachedBody, content_type: str) -> None:
-        super().__init__(entry.body, 200, content_type)
+    A body kept compressed at rest is sent as it is kept when ``accept_encoding``
+    (the request's ``Accept-Encoding``) takes gzip, inflated otherwise; the gzip
+    middleware then leaves it alone.
+    """
+
+    def __init__(
+        self, entry: CachedBody, content_type: str, accept_encoding: str = ""
+    ) -> None:
+        encoded = entry.compressed and accepts_gzip(accept_encoding)
+        super().__init__(entry.gzipped() if encoded else entry.body, 200, content_type)
+        if encoded:
+            set_header(self, "Content-Encoding", "gzip")
         set_header(self, "ETag", entry.etag)
         #: The cache entry of the body (its gzip form is made once, then reused).
         self.cached = entry
 
 
+def accepts_gzip(accept_encoding: str) -> bool:
+    """RFC 9110 negotiation: ``gzip`` (or ``*``) with a non-zero q-value."""
+    wildcard = False
+    for element in accept_encoding.split(","):
+        coding, _, params = element.partition(";")
+        coding = coding.strip().lower()
+        if coding not in ("gzip", "x-gzip", "*"):
+            continue
+        quality = _quality(params)
+        if coding == "*":
+            wildcard = quality > 0
+            continue
+        return quality > 0
+    return wildcard
+
+
+def _quality(params: str) -> float:
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
 def gzip_bytes(body: bytes) -> bytes:
-    # Level 5: close to 6's ratio on JSON at clearly less CPU.
-    return gzip.compress(body, compresslevel=5, mtime=0)
+    return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
 
 
 class ResponseCache:
@@ -76,9 +185,15 @@ class ResponseCache:
         self._render_locks = [threading.Lock() for _ in range(64)]
 
     def get_or_render(
-        self, key: Hashable, revision: Revision, render: Callable[[], bytes]
+        self,
+        key: Hashable,
+        revision: Revision,
+        render: Callable[[], bytes],
+        compressed: bool = False,
     ) -> CachedBody:
-        """The body for ``key`` at ``revision``, rendering it if the cache is stale.
+        """The body for ``key`` at ``revision``, rendering it if the cache is stale
+        (``compressed``: ``render`` gives the gzip form, which is all that is kept;
+        see the module docstring).
 
         ``revision`` must be read *before* ``render`` looks at the store: a change
         racing the render then only costs one more render, never a stale answer.
@@ -90,7 +205,7 @@ class ResponseCache:
             entry = self._fresh(key, revision)  # rendered while we waited?
             if entry is not None:
                 return entry
-            entry = CachedBody(revision, render())
+            entry = CachedBody(revision, render(), compressed)
             self._store(key, revision, entry)
         return entry
 

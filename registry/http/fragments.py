@@ -11,7 +11,9 @@ is built (a new element goes straight into it), then each entry points at its sp
 in that body instead of keeping a copy, and the scope's entries it did not list are
 dropped, so the previous body can go. Bodies that list part of a scope (one
 service, the delta) keep the elements they encode as bytes of their own, until the
-next complete body takes them in.
+next complete body takes them in. A ``compressed`` body is written through gzip as
+it is built, so it is never whole in its plain form (it is kept so, see
+:mod:`registry.http.cache`); it uses the elements it finds and keeps none.
 
 An element not used for :data:`IDLE_SECONDS` is dropped (checked at most once a
 :data:`PRUNE_EVERY_SECONDS` per scope), so entries of removed instances do not pile
@@ -25,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Iterable
 
+from registry.http.cache import GzipWriter
 from registry.store.records import ServiceInstance
 
 IDLE_SECONDS = 600.0
@@ -106,16 +109,30 @@ class BodyBuilder:
     Written as it goes: a complete body never holds its new elements twice.
     """
 
-    __slots__ = ("_buffer", "_complete", "_encode", "_now", "_placed", "_space")
+    __slots__ = (
+        "_buffer",
+        "_complete",
+        "_encode",
+        "_gzip",
+        "_now",
+        "_placed",
+        "_space",
+    )
 
     def __init__(
-        self, space: _Scope, encode: Encode, now: float, complete: bool
+        self,
+        space: _Scope,
+        encode: Encode,
+        now: float,
+        complete: bool,
+        compressed: bool,
     ) -> None:
         self._space = space
         self._encode = encode
         self._now = now
-        self._complete = complete
-        self._buffer = io.BytesIO()
+        self._complete = complete and not compressed
+        self._gzip = GzipWriter() if compressed else None
+        self._buffer: io.BytesIO | GzipWriter = self._gzip or io.BytesIO()
         #: Complete bodies: (key, record, the entry found then, offset, length).
         self._placed: list[
             tuple[Hashable, ServiceInstance, _Entry | None, int, int]
@@ -140,7 +157,15 @@ class BodyBuilder:
                 write(separator)
             first = False
             if not self._complete:
-                write(space.entry(key, instance, encode, now).part())
+                if self._gzip is None:
+                    write(space.entry(key, instance, encode, now).part())
+                    continue
+                found = space.cached(key, instance)
+                if found is None:
+                    write(encode(key, instance))
+                else:
+                    found.used = now
+                    write(found.part())
                 continue
             entry = space.entries.get(key)
             if entry is None or (
@@ -154,12 +179,16 @@ class BodyBuilder:
             placed.append((key, instance, entry, offset, write(data)))
 
     def build(self) -> bytes:
-        """The body; a complete one becomes the home of its elements."""
+        """The body (a compressed one's gzip form); a complete one becomes the
+        home of its elements."""
+        ElementCache.maybe_prune(self._space, self._now)
+        if self._gzip is not None:
+            return self._gzip.finish()
+        assert isinstance(self._buffer, io.BytesIO)
         body = self._buffer.getvalue()
         self._buffer = io.BytesIO()
         if self._complete:
             self._take_in(body)
-        ElementCache.maybe_prune(self._space, self._now)
         return body
 
     def _take_in(self, body: bytes) -> None:
@@ -200,14 +229,21 @@ class ElementCache:
         self.maybe_prune(space, now)
         return found
 
-    def body(self, scope: Hashable, encode: Encode, complete: bool) -> BodyBuilder:
+    def body(
+        self,
+        scope: Hashable,
+        encode: Encode,
+        complete: bool = False,
+        compressed: bool = False,
+    ) -> BodyBuilder:
         """A body of literal bytes and elements of ``scope``.
 
         ``complete``: the body lists every element of the scope and becomes their
-        home (see the module docstring).
+        home. ``compressed``: built as gzip, it keeps none of the elements it
+        encodes and is no home (see the module docstring).
         """
         now = self._clock()
-        return BodyBuilder(self._space(scope, now), encode, now, complete)
+        return BodyBuilder(self._space(scope, now), encode, now, complete, compressed)
 
     def size(self, scope: Hashable) -> int:
         space = self._scopes.get(scope)

@@ -125,8 +125,9 @@ class NamespacedView(APIView):
 
 
 def cached_response(
-    entry: CachedBody, content_type: str = JSON_CONTENT_TYPE
+    entry: CachedBody, content_type: str = JSON_CONTENT_TYPE, accept_encoding: str = ""
 ) -> CachedBodyResponse:
     """A response whose body, ETag and gzip form come from the response cache
-    (a :class:`~registry.http.cache.CachedBodyResponse`)."""
-    return CachedBodyResponse(entry, content_type)
+    (a :class:`~registry.http.cache.CachedBodyResponse`; ``accept_encoding``
+    matters for a body kept compressed)."""
+    return CachedBodyResponse(entry, content_type, accept_encoding)

@@ -108,6 +108,35 @@ def test_full_registry_is_gzipped_and_cached(client, registered):
     assert again.status_code == 304
 
 
+@pytest.mark.parametrize("accept", ["application/json", "application/xml"])
+def test_the_full_registry_is_kept_compressed_and_sent_either_way(client, accept):
+    for port in range(20):
+        assert register(client, eureka_instance(port_number=8000 + port)).status_code
+    plain = client.get(f"{BASE}/apps", headers={"Accept": accept})
+    zipped = client.get(
+        f"{BASE}/apps", headers={"Accept": accept, "Accept-Encoding": "gzip"}
+    )
+    # One cache entry, kept as gzip only: inflated for a client without gzip.
+    assert zipped.cached is plain.cached
+    assert plain.cached.compressed
+    assert not plain.has_header("Content-Encoding")
+    assert zipped["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.content) == plain.content
+    assert plain["Content-Length"] == str(len(plain.content))
+    assert zipped["Content-Length"] == str(len(zipped.content))
+    assert plain["ETag"] == zipped["ETag"]
+    assert "Accept-Encoding" in zipped["Vary"]
+    assert plain.content.count(b"DEMO-APP") >= 20
+    refused = client.get(
+        f"{BASE}/apps", headers={"Accept": accept, "Accept-Encoding": "gzip;q=0"}
+    )
+    assert refused.content == plain.content
+    assert not refused.has_header("Content-Encoding")
+    # The other documents stay plain: they are small, or read per application.
+    one = client.get(f"{BASE}/apps/DEMO-APP", headers={"Accept": accept})
+    assert not one.cached.compressed
+
+
 def test_heartbeats_do_not_rerender_the_full_registry(client, registered, runtime):
     first = client.get(f"{BASE}/apps", headers=JSON)
     client.put(PATH)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
 
 from registry.http.fragments import ElementCache
 from registry.store.records import Endpoint, ServiceInstance
@@ -116,3 +117,21 @@ def test_a_complete_body_drops_the_elements_it_does_not_list():
     render(cache, "ns", [record(n) for n in range(3)], encode, complete=True)
     assert cache.size("ns") == 3
     assert encode.calls == 6
+
+
+def test_a_compressed_body_uses_cached_elements_and_keeps_none():
+    cache, encode = ElementCache(), Counting()
+    records = [record(n) for n in range(5)]
+    render(cache, "ns", records[:2], encode, complete=False)  # kept: 2 elements
+    assert (cache.size("ns"), encode.calls) == (2, 2)
+    body = cache.body("ns", encode, complete=True, compressed=True)
+    body.add(b"[")
+    body.add_elements((r.id, r) for r in records)
+    body.add(b"]")
+    assert gzip.decompress(body.build()) == (
+        b"[id-0:UP,id-1:UP,id-2:UP,id-3:UP,id-4:UP]"
+    )
+    # The two cached elements were reused; the three others were encoded, not kept,
+    # and the body is no element's home.
+    assert (cache.size("ns"), encode.calls) == (2, 5)
+    assert all(e.span is None for e in cache._scopes["ns"].entries.values())

@@ -10,11 +10,13 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
-from registry.http.cache import CachedBodyResponse, gzip_bytes
+from registry.http.cache import (
+    GZIP_MIN_BYTES,
+    CachedBodyResponse,
+    accepts_gzip,
+    gzip_bytes,
+)
 from registry.http.headers import set_header
-
-#: Bodies shorter than this are sent as they are even when gzip is acceptable.
-GZIP_MIN_BYTES = 256
 
 
 class GzipMiddleware:
@@ -51,30 +53,3 @@ def _negotiate_gzip(accept_encoding: str, response: HttpResponse) -> None:
         else gzip_bytes(response.content)
     )
     set_header(response, "Content-Encoding", "gzip")
-
-
-def accepts_gzip(accept_encoding: str) -> bool:
-    """RFC 9110 negotiation: ``gzip`` (or ``*``) with a non-zero q-value."""
-    wildcard = False
-    for element in accept_encoding.split(","):
-        coding, _, params = element.partition(";")
-        coding = coding.strip().lower()
-        if coding not in ("gzip", "x-gzip", "*"):
-            continue
-        quality = _quality(params)
-        if coding == "*":
-            wildcard = quality > 0
-            continue
-        return quality > 0
-    return wildcard
-
-
-def _quality(params: str) -> float:
-    for param in params.split(";"):
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "q":
-            try:
-                return float(value)
-            except ValueError:
-                return 0.0
-    return 1.0

@@ -1,0 +1,94 @@
+"""Cached bodies kept compressed at rest (registry.http.cache)."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+from registry.http.cache import (
+    GZIP_MIN_BYTES,
+    CachedBody,
+    CachedBodyResponse,
+    GzipWriter,
+    ResponseCache,
+)
+
+BODY = b'{"instances":[' + b",".join(b'{"id":"%d"}' % n for n in range(200)) + b"]}"
+
+
+def gzip_form(body: bytes, piece: int = 7) -> bytes:
+    writer = GzipWriter()
+    for start in range(0, len(body), piece):
+        assert writer.write(memoryview(body)[start : start + piece]) == min(
+            piece, len(body) - start
+        )
+    assert writer.tell() == len(body)
+    return writer.finish()
+
+
+def test_a_gzip_writer_gives_the_gzip_form_of_what_it_was_given():
+    assert gzip.decompress(gzip_form(BODY)) == BODY
+    assert gzip.decompress(gzip_form(b"")) == b""
+    assert gzip_form(BODY, 1) == gzip_form(BODY, 1000)  # the same for the same body
+
+
+def test_a_compressed_entry_keeps_only_its_gzip_form():
+    compressed = CachedBody((1,), gzip_form(BODY), compressed=True)
+    assert compressed.compressed
+    assert compressed._plain is None
+    assert compressed.gzipped() == gzip_form(BODY)
+    assert compressed.body == BODY
+    assert compressed.body is not compressed.body  # inflated per read, not kept
+    # The same validator for the same body, another for another.
+    assert compressed.etag == CachedBody((2,), gzip_form(BODY), compressed=True).etag
+    assert compressed.etag != CachedBody((1,), gzip_form(BODY[1:]), True).etag
+
+
+def test_a_small_body_is_kept_plain_even_when_compression_is_asked():
+    small = b"x" * (GZIP_MIN_BYTES - 1)
+    entry = CachedBody((1,), gzip_form(small), compressed=True)
+    assert not entry.compressed
+    assert entry.body is entry.body == small
+    assert CachedBody((1,), gzip_form(small + b"x"), compressed=True).compressed
+
+
+@pytest.mark.parametrize(
+    ("accept_encoding", "gzipped"),
+    [
+        ("gzip", True),
+        ("deflate, gzip;q=0.5", True),
+        ("x-gzip", True),
+        ("*", True),
+        ("", False),
+        ("identity", False),
+        ("br", False),
+        ("gzip;q=0", False),
+        ("*;q=0", False),
+    ],
+)
+def test_a_compressed_entry_is_sent_as_the_request_accepts(accept_encoding, gzipped):
+    entry = CachedBody((1,), gzip_form(BODY), compressed=True)
+    response = CachedBodyResponse(entry, "application/json", accept_encoding)
+    assert response["ETag"] == entry.etag
+    if gzipped:
+        assert response["Content-Encoding"] == "gzip"
+        assert response.content == entry.gzipped()
+    else:
+        assert not response.has_header("Content-Encoding")
+        assert response.content == BODY
+
+
+def test_a_plain_entry_is_left_to_the_gzip_middleware():
+    entry = CachedBody((1,), BODY)
+    response = CachedBodyResponse(entry, "application/json", "gzip")
+    assert not response.has_header("Content-Encoding")
+    assert response.content == BODY
+
+
+def test_the_response_cache_keeps_what_it_is_asked_to_compress():
+    cache = ResponseCache()
+    entry = cache.get_or_render("k", (1,), lambda: gzip_form(BODY), compressed=True)
+    assert entry.compressed
+    assert cache.get_or_render("k", (1,), lambda: b"other") is entry
+    assert not cache.get_or_render("other", (1,), lambda: BODY).compressed
