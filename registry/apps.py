@@ -29,3 +29,7 @@ class RegistryConfig(AppConfig):
         # test client, which sets one per request, sets it again on the next, and
         # a ROOT_URLCONF override resets it (django.test.signals).
         signals.request_finished.disconnect(reset_urlconf)
+        # Give what full garbage collections free back to the system.
+        from registry import malloc
+
+        malloc.trim_after_full_collections()
