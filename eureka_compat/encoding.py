@@ -19,8 +19,9 @@ from collections.abc import Hashable, Iterable, Iterator
 import orjson
 
 from eureka_compat.formats import JSON
+from eureka_compat.instance_xml import instance_xml
 from eureka_compat.instances import app_name, instance_tree
-from eureka_compat.xml_codec import render_text_element, render_xml
+from eureka_compat.xml_codec import render_text_element
 from registry.http.fragments import BodyBuilder, ElementCache
 from registry.store.records import ServiceInstance
 
@@ -121,7 +122,7 @@ def _encode_json(key: Hashable, instance: ServiceInstance) -> bytes:
 
 
 def _encode_xml(key: Hashable, instance: ServiceInstance) -> bytes:
-    return render_xml({"instance": instance_tree(instance, _action(key))})
+    return instance_xml(instance, _action(key))
 
 
 def _action(key: Hashable) -> str:

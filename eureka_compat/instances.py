@@ -78,7 +78,7 @@ EXTENSION_DEFAULTS: dict[str, Any] = {
 }
 
 #: Members kept verbatim (strings) from a registration, in output order.
-_TEXT_MEMBERS = tuple(spec.name for spec in VERBATIM_TEXT)
+TEXT_MEMBERS = tuple(spec.name for spec in VERBATIM_TEXT)
 #: Every member kept verbatim, in the order a registration's extension has them.
 _KEPT_TEXT = (*VERBATIM_TEXT, SID, ASG_NAME)
 _OVERRIDE_NAMES = (OVERRIDDEN_STATUS.name, *OVERRIDDEN_STATUS.aliases)
@@ -238,7 +238,7 @@ def extension_member(extension: Mapping[str, Any], name: str) -> Any:
 
 def instance_tree(instance: ServiceInstance, action: str = "ADDED") -> dict[str, Any]:
     """The Eureka JSON-shaped document of any instance (eureka-api.md §6.2 order)."""
-    extension = extension_of(instance) or _native_extension(instance)
+    extension = extension_of(instance) or native_extension(instance)
     registered_ms = instance.registration_ns // 1_000_000
     service_up = extension.get("serviceUpTimestamp", registered_ms)
     tree: dict[str, Any] = {
@@ -264,7 +264,7 @@ def instance_tree(instance: ServiceInstance, action: str = "ADDED") -> dict[str,
         "serviceUpTimestamp": service_up,
     }
     tree["metadata"] = eureka_metadata(instance.metadata) or dict(EMPTY_METADATA)
-    for name in _TEXT_MEMBERS:
+    for name in TEXT_MEMBERS:
         if name in extension:
             tree[name] = extension[name]
     tree["isCoordinatingDiscoveryServer"] = "false"
@@ -318,7 +318,7 @@ def with_status_override(
     instance: ServiceInstance, override: str, last_dirty_ms: int | None, now_ms: int
 ) -> bytes:
     """The extension after a status override change (PUT/DELETE .../status)."""
-    extension = extension_of(instance) or _native_extension(instance)
+    extension = extension_of(instance) or native_extension(instance)
     extension["overriddenstatus"] = override
     extension["lastUpdatedTimestamp"] = now_ms
     if last_dirty_ms is not None:
@@ -489,7 +489,7 @@ def _endpoint(host: str, port: dict[str, Any], secure: dict[str, Any]) -> Endpoi
     return Endpoint("tcp", host)
 
 
-def _native_extension(instance: ServiceInstance) -> dict[str, Any]:
+def native_extension(instance: ServiceInstance) -> dict[str, Any]:
     """The document of a natively registered instance, from its endpoint."""
     host, port = _host_port(instance.endpoint)
     secure = instance.endpoint.type == "https"

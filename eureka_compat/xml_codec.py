@@ -48,7 +48,16 @@ from xml.sax.saxutils import escape
 
 from registry.http.transport import MAX_BODY_BYTES, MAX_BODY_DEPTH
 
-__all__ = ["MAX_BODY_BYTES", "XmlDocumentError", "parse_xml", "render_xml"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "XmlDocumentError",
+    "attribute_text",
+    "element_text",
+    "metadata_element",
+    "parse_xml",
+    "plain_text",
+    "render_xml",
+]
 
 _ALWAYS_LISTS = frozenset({"application", "instance"})
 _OBJECT_ELEMENTS = _ALWAYS_LISTS | {
@@ -90,7 +99,7 @@ def render_xml(document: Mapping[str, Any]) -> bytes:
 
 def render_text_element(name: str, value: Any) -> bytes:
     """``<name>value</name>`` for a known-good element name and a scalar value."""
-    return f"<{name}>{_text(value)}</{name}>".encode()
+    return f"<{name}>{element_text(value)}</{name}>".encode()
 
 
 def _element(out: list[str], name: str, value: Any, plain: bool) -> None:
@@ -104,7 +113,7 @@ def _element(out: list[str], name: str, value: Any, plain: bool) -> None:
         for item in value:
             _element(out, tag, item, plain)
     elif value is not None:
-        out.append(f"<{tag}>{_text(value)}</{tag}>")
+        out.append(f"<{tag}>{element_text(value)}</{tag}>")
 
 
 def _mapping(out: list[str], tag: str, value: Mapping[str, Any], plain: bool) -> None:
@@ -116,13 +125,13 @@ def _mapping(out: list[str], tag: str, value: Mapping[str, Any], plain: bool) ->
         if key[:1] == "@":
             attr = _tag(key[1:])
             if attr is not None and not attr.startswith("xmlns") and item is not None:
-                attrs += f' {attr}="{_attribute(item)}"'
+                attrs += f' {attr}="{attribute_text(item)}"'
             continue
         if is_map:
             child = _metadata_name(key)
         elif key == "$":
             if item is not None:
-                out.append(_text(item))
+                out.append(element_text(item))
             continue
         else:
             child = _tag(key)
@@ -132,7 +141,7 @@ def _mapping(out: list[str], tag: str, value: Mapping[str, Any], plain: bool) ->
         kind = type(item)
         if kind is str:
             if not (item.isascii() and item.isprintable()):
-                item = _text(item)
+                item = element_text(item)
             elif "&" in item or "<" in item or ">" in item:
                 item = escape(item)
             out.append(f"<{child}>{item}</{child}>")
@@ -155,7 +164,7 @@ def _text_of(value: Any) -> str:
     return value if type(value) is str else str(value)
 
 
-def _text(value: Any) -> str:
+def element_text(value: Any) -> str:
     """Element text: escaped, and without characters XML cannot carry."""
     text = _text_of(value)
     if text.isascii() and text.isprintable():
@@ -163,11 +172,50 @@ def _text(value: Any) -> str:
     return escape(_NOT_XML_CHARS.sub("", text)).replace("\r", "&#13;")
 
 
-def _attribute(value: Any) -> str:
+def attribute_text(value: Any) -> str:
+    """Attribute value (between double quotes): escaped, without characters XML
+    cannot carry."""
     text = _text_of(value)
     if text.isascii() and text.isprintable() and not _ATTR_SPECIALS.search(text):
         return text
     return escape(_NOT_XML_CHARS.sub("", text), _ATTR_ESCAPES)
+
+
+def metadata_element(metadata: Mapping[str, Any]) -> str | None:
+    """``<metadata>`` of a map whose values are all strings, as :func:`render_xml`
+    writes a ``metadata`` member outside metadata (None for any other map)."""
+    attrs = ""
+    children = []
+    for key, item in metadata.items():
+        if type(item) is not str:
+            return None
+        if key[:1] == "@":
+            attr = _tag(key[1:])
+            if attr is not None and not attr.startswith("xmlns"):
+                attrs += f' {attr}="{attribute_text(item)}"'
+            continue
+        child = _metadata_name(key)
+        if child is None:
+            continue
+        if not (item.isascii() and item.isprintable()) or (
+            "&" in item or "<" in item or ">" in item
+        ):
+            item = element_text(item)
+        children.append(f"<{child}>{item}</{child}>")
+    if not children:
+        return f"<metadata{attrs}/>"
+    return f"<metadata{attrs}>{''.join(children)}</metadata>"
+
+
+def plain_text(text: str) -> bool:
+    """Whether ``text`` is element text as it is (:func:`element_text`)."""
+    return (
+        text.isascii()
+        and text.isprintable()
+        and "&" not in text
+        and "<" not in text
+        and ">" not in text
+    )
 
 
 @lru_cache(maxsize=8192)
