@@ -91,25 +91,26 @@ def _template(
     metadata = _metadata(instance.metadata)
     host = extension["hostName"]
     sid, asg_name = get("sid"), get("asgName")
-    members = [
-        (tags, value) for tags in _TEXT_TAGS if (value := get(tags[0])) is not None
+    values = [
+        extension["instanceId"],
+        host,
+        extension["app"] if "app" in extension else app_name(instance),
+        get("ipAddr", host),
+        instance.status,
+        get("overriddenstatus", _DEFAULT_OVERRIDE),
+        str(get("lastUpdatedTimestamp", service_up)),
+        str(get("lastDirtyTimestamp", registered_ms)),
+        action,
+        "" if sid is None else sid,
+        "" if asg_name is None else asg_name,
     ]
-    texts = _escaped(
-        [
-            extension["instanceId"],
-            host,
-            extension["app"] if "app" in extension else app_name(instance),
-            get("ipAddr", host),
-            instance.status,
-            get("overriddenstatus", _DEFAULT_OVERRIDE),
-            str(get("lastUpdatedTimestamp", service_up)),
-            str(get("lastDirtyTimestamp", registered_ms)),
-            action,
-            "" if sid is None else sid,
-            "" if asg_name is None else asg_name,
-            *[value for _, value in members],
-        ]
-    )
+    members = []  # the tags of the text members present, their values in values
+    for tags in _TEXT_TAGS:
+        value = get(tags[0])
+        if value is not None:
+            members.append(tags)
+            values.append(value)
+    texts = _escaped(values)
     if (
         texts is None
         or port is None
@@ -123,17 +124,14 @@ def _template(
     ):
         return None
     (instance_id, host, app, ip_address, status, override) = texts[:6]
-    (updated, dirty, action_text, sid_text, asg_text, *values) = texts[6:]
+    (updated, dirty, action_text, sid_text, asg_text) = texts[6:11]
     if sid is not None:
         sid_text = f"<sid>{sid_text}</sid>"
     if asg_name is not None:
         asg_text = f"<asgName>{asg_text}</asgName>"
-    texts_after_metadata = "".join(
-        [
-            f"{tags[1]}{text}{tags[2]}"
-            for (tags, _), text in zip(members, values, strict=True)
-        ]
-    )
+    texts_after_metadata = ""
+    for index, (_, start, end) in enumerate(members, 11):
+        texts_after_metadata += f"{start}{texts[index]}{end}"
     return (
         f"<instance><instanceId>{instance_id}</instanceId><hostName>{host}</hostName>"
         f"<app>{app}</app><ipAddr>{ip_address}</ipAddr>{sid_text}"
