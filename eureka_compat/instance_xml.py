@@ -14,6 +14,7 @@ peer's copy, which replication passes on unread, takes the reference path.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -201,6 +202,23 @@ def _data_center(extension: dict[str, Any]) -> str | None:
 def _metadata(stored: bytes | None) -> str | None:
     """``<metadata>`` of :func:`eureka_metadata`, which only differs from the
     stored map when a value is no string."""
+    if stored is None or len(stored) <= _SHARED_METADATA_BYTES:
+        return _shared_metadata(stored)
+    return _metadata_element(stored)
+
+
+#: Instances of one application often have the same metadata (Spring Cloud's is
+#: ``{"management.port": ...}``): its element is kept for the next one, for small
+#: maps only, so that what the cache holds stays under ~0.5 MB.
+_SHARED_METADATA_BYTES = 512
+
+
+@lru_cache(maxsize=256)
+def _shared_metadata(stored: bytes | None) -> str | None:
+    return _metadata_element(stored)
+
+
+def _metadata_element(stored: bytes | None) -> str | None:
     metadata = orjson.loads(stored) if stored else None
     if type(metadata) is not dict or not metadata:
         return _EMPTY_METADATA

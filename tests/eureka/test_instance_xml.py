@@ -202,6 +202,9 @@ def test_native_instances():
         b'{"k":"&<>\\"\' \\r\\n\\t\\u0001\\u007f\\ufffe end"}',
         b'{"n":1,"f":1.5,"b":true,"z":null,"o":{"a":[1,"x"]},"s":"s"}',
         b'{"@n":1,"@b":false,"@s":"a\\"b&c\\n"}',
+        # Past the size of the maps whose element is shared between instances.
+        stored_json({f"k_{n}": "<v>" * n for n in range(40)}),
+        stored_json({f"k{n}": n for n in range(100)}),
     ],
 )
 def test_metadata_maps(metadata):
