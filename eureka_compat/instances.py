@@ -77,6 +77,9 @@ EXTENSION_DEFAULTS: dict[str, Any] = {
     "renewalIntervalInSecs": DEFAULT_RENEWAL_INTERVAL_SECONDS,
 }
 
+_DEFAULT_OVERRIDE: str = EXTENSION_DEFAULTS["overriddenstatus"]
+_DEFAULT_COUNTRY: int = EXTENSION_DEFAULTS["countryId"]
+
 #: Members kept verbatim (strings) from a registration, in output order.
 TEXT_MEMBERS = tuple(spec.name for spec in VERBATIM_TEXT)
 #: Every member kept verbatim, in the order a registration's extension has them.
@@ -250,13 +253,16 @@ def instance_tree(instance: ServiceInstance, action: str = "ADDED") -> dict[str,
     if "sid" in extension:
         tree["sid"] = extension["sid"]
     tree["status"] = instance.status
-    tree["overriddenstatus"] = extension_member(extension, "overriddenstatus")
+    # extension_member, inlined for the members whose default is immutable.
+    tree["overriddenstatus"] = extension.get("overriddenstatus", _DEFAULT_OVERRIDE)
     tree["port"] = extension["port"]
     tree["securePort"] = extension_member(extension, "securePort")
-    tree["countryId"] = extension_member(extension, "countryId")
+    tree["countryId"] = extension.get("countryId", _DEFAULT_COUNTRY)
     tree["dataCenterInfo"] = extension_member(extension, "dataCenterInfo")
     tree["leaseInfo"] = {
-        "renewalIntervalInSecs": extension_member(extension, "renewalIntervalInSecs"),
+        "renewalIntervalInSecs": extension.get(
+            "renewalIntervalInSecs", DEFAULT_RENEWAL_INTERVAL_SECONDS
+        ),
         "durationInSecs": instance.ttl,
         "registrationTimestamp": registered_ms,
         "lastRenewalTimestamp": instance.last_renewal_ns // 1_000_000,
@@ -308,6 +314,11 @@ def eureka_metadata(metadata: bytes | None) -> dict[str, str]:
     value = orjson.loads(metadata)
     if not isinstance(value, dict):
         return {}
+    for item in value.values():
+        if not isinstance(item, str):
+            break
+    else:
+        return value  # the usual case, and a new dict already
     return {
         key: item if isinstance(item, str) else orjson.dumps(item).decode()
         for key, item in value.items()
