@@ -1,7 +1,8 @@
 """Eureka collection documents encoded from cached per-instance bytes.
 
-The full registry of 10,000 instances costs ~100 ms to encode as JSON and several
-hundred as XML; any registration, status change or removal makes it stale. Each
+The full registry of 10,000 instances costs 70-100 ms to encode as JSON or XML
+(XML: :mod:`eureka_compat.instance_xml`); any registration, status change or
+removal makes it stale. Each
 instance element is therefore encoded once per format and reused while its record
 is unchanged (records are immutable values: equality, or identity for the
 in-memory store), and a document is the join of its elements.
