@@ -530,7 +530,10 @@ def _host_port(endpoint: Endpoint) -> tuple[str, int | None]:
     hostName)."""
     value = endpoint.value.strip()
     if "://" in value:
-        parts = urlsplit(value)
+        try:
+            parts = urlsplit(value)
+        except ValueError:  # "http://[x/": not a URL after all, shown as it is
+            return value, None
         try:
             port = parts.port
         except ValueError:

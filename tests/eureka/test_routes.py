@@ -252,6 +252,26 @@ def test_native_instances_seen_through_eureka(client):
     assert client.put(f"{BASE}/apps/reviews/26634d9e31ce714e").status_code == 404
 
 
+@pytest.mark.parametrize("value", ["http://[x/", "http://[::1", "https://[v6:8080/x"])
+def test_a_native_endpoint_no_url_parser_reads_breaks_no_document(client, value):
+    """One such registration used to make the whole full registry a 500."""
+    for name, endpoint in (("odd", value), ("good", "http://10.0.0.9:8080")):
+        body = {"service_name": name, "endpoint": {"type": "http", "value": endpoint}}
+        response = client.post(
+            "/api/v1/instances", orjson.dumps(body), content_type="application/json"
+        )
+        assert response.status_code == 201
+    for accept in ("application/json", "application/xml"):
+        assert client.get(f"{BASE}/apps", headers={"Accept": accept}).status_code == 200
+    listed = instances_of(get_json(client, f"{BASE}/apps")).values()
+    instances = {i["app"]: i for i in listed}
+    assert (instances["ODD"]["hostName"], instances["ODD"]["port"]) == (
+        value,
+        {"$": 80, "@enabled": "false"},
+    )
+    assert instances["GOOD"]["hostName"] == "10.0.0.9"
+
+
 def test_heartbeats_through_either_api_keep_it_alive(client, runtime, clock):
     register(client, eureka_instance(leaseInfo={"durationInSecs": 10}))
     store_id = f"DEMO-APP:{INSTANCE_ID}"
