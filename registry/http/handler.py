@@ -26,6 +26,7 @@ from django.urls import get_resolver, set_script_prefix
 from django.urls.resolvers import ResolverMatch
 from django.utils.log import log_response
 
+from registry.http.cache import CachedBodyResponse
 from registry.http.headers import header_items
 from registry.http.request import RegistryRequest
 from registry.http.routing import RouteIndex
@@ -100,6 +101,8 @@ class RegistryWSGIHandler(WSGIHandler):
                 return wrapped
             streamed: Iterable[bytes] = response
             return streamed
+        if isinstance(response, CachedBodyResponse) and response.inflating:
+            return response.pieces()  # a body kept compressed, inflated as sent
         body = response.content
         response.close()
         return [body]

@@ -16,6 +16,7 @@ worker) and on Redis with two workers. The evidence is the line each worker logs
 from __future__ import annotations
 
 import contextlib
+import gzip
 import re
 import time
 from collections.abc import Iterator
@@ -117,6 +118,38 @@ def test_eureka_round_trip(server):
         assert http.put(f"{base}/{instance_id}").status_code == 200
         assert http.delete(f"{base}/{instance_id}").status_code == 200
         assert http.put(f"{base}/{instance_id}").status_code == 404
+
+
+def test_the_eureka_registry_kept_compressed_is_sent_either_way(server):
+    """Kept as gzip only: sent as kept, or inflated piece by piece as it goes out,
+    with its length and ETag either way (about 290 KB: two pieces)."""
+    app = unique("big").upper()
+    with client_session() as http:
+        for port in range(400):
+            body = eureka_instance(app, "10.0.0.8", port + 1)
+            assert http.post(server.url(f"/eureka/v2/apps/{app}"), json=body).ok
+        url = server.url("/eureka/v2/apps")
+        json_accept = {"Accept": "application/json"}
+        zipped = http.get(
+            url, headers={**json_accept, "Accept-Encoding": "gzip"}, stream=True
+        )
+        kept = zipped.raw.read(decode_content=False)
+        plain = http.get(url, headers={**json_accept, "Accept-Encoding": "identity"})
+        again = http.get(
+            url,
+            headers={**json_accept, "Accept-Encoding": "identity"}
+            | {"If-None-Match": plain.headers["ETag"]},
+        )
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert zipped.headers["Content-Length"] == str(len(kept))
+    assert gzip.decompress(kept) == plain.content
+    assert plain.status_code == 200
+    assert "Content-Encoding" not in plain.headers
+    assert "Transfer-Encoding" not in plain.headers
+    assert plain.headers["Content-Length"] == str(len(plain.content))
+    assert plain.headers["ETag"] == zipped.headers["ETag"]
+    assert len(plain.json()["applications"]["application"][0]["instance"]) >= 400
+    assert (again.status_code, again.content) == (304, b"")
 
 
 def test_access_log_has_the_request_target(server):

@@ -163,3 +163,47 @@ def test_requests_leave_no_garbage_for_the_cyclic_collector():
         gc.garbage.clear()
     assert set(statuses) == {"200 OK", "410 Gone"}
     assert left == []
+
+
+def test_a_body_kept_compressed_goes_out_inflated_piece_by_piece(finished, runtime):
+    """The Eureka full registry is kept as gzip; without gzip it is inflated as it
+    is sent, in pieces of INFLATED_PIECE_BYTES, never whole."""
+    import gzip
+    import json
+
+    from registry.http.cache import INFLATED_PIECE_BYTES
+    from tests.eureka.helpers import eureka_instance
+
+    for port in range(400):  # about 290 KB of JSON: two pieces
+        body = json.dumps(eureka_instance(port_number=port + 1)).encode()
+        post = environ("/eureka/v2/apps/DEMO-APP") | {
+            "REQUEST_METHOD": "POST",
+            "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body),
+        }
+        assert application(post, lambda s, h: None) == [b""]
+    finished.clear()
+    json_apps = environ("/eureka/v2/apps") | {"HTTP_ACCEPT": "application/json"}
+    zipped = application(
+        json_apps | {"HTTP_ACCEPT_ENCODING": "gzip"}, lambda s, h: None
+    )
+    assert type(zipped) is list  # the gzip form, as kept: one piece
+    plain = gzip.decompress(zipped[0])
+    assert len(plain) > INFLATED_PIECE_BYTES
+    sent: list[tuple[str, list[tuple[str, str]]]] = []
+    result = application(json_apps, lambda s, h: sent.append((s, h)))
+    try:
+        assert not isinstance(result, list)
+        pieces = list(result)
+        assert b"".join(pieces) == plain
+        assert len(pieces) == 2
+        assert all(len(piece) <= INFLATED_PIECE_BYTES for piece in pieces)
+        [(status, headers)] = sent
+        assert status == "200 OK"
+        assert ("Content-Length", str(len(plain))) in headers
+        assert not any(name == "Content-Encoding" for name, _ in headers)
+        assert len(finished) == 1  # two for the gzip fetch
+    finally:
+        result.close()  # type: ignore[attr-defined]
+    assert len(finished) == 2

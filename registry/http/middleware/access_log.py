@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
+from registry.http.cache import content_length
 from registry.http.context import request_context
 from registry.http.transport import request_uri
 
@@ -35,7 +36,7 @@ def _log_access(
     context = request_context(meta)
     client = meta.get("HTTP_X_CLIENT_IP") or meta.get("REMOTE_ADDR", "")
     path = request_uri(meta)  # as sent, as far as the server tells
-    size = len(response.content) if isinstance(response, HttpResponse) else 0
+    size = content_length(response) if isinstance(response, HttpResponse) else 0
     access_log.info(
         "%s %s %s %s",
         client,

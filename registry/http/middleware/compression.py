@@ -14,6 +14,7 @@ from registry.http.cache import (
     GZIP_MIN_BYTES,
     CachedBodyResponse,
     accepts_gzip,
+    content_length,
     gzip_bytes,
 )
 from registry.http.headers import set_header
@@ -32,7 +33,7 @@ class GzipMiddleware:
             if accept_encoding:
                 _negotiate_gzip(accept_encoding, response)
             if response.status_code != 304:
-                set_header(response, "Content-Length", str(len(response.content)))
+                set_header(response, "Content-Length", str(content_length(response)))
         vary = response.get("Vary")
         set_header(
             response, "Vary", f"{vary}, Accept-Encoding" if vary else "Accept-Encoding"
@@ -41,11 +42,9 @@ class GzipMiddleware:
 
 
 def _negotiate_gzip(accept_encoding: str, response: HttpResponse) -> None:
-    if len(response.content) < GZIP_MIN_BYTES or response.has_header(
-        "Content-Encoding"
-    ):
+    if response.has_header("Content-Encoding") or not accepts_gzip(accept_encoding):
         return
-    if not accepts_gzip(accept_encoding):
+    if content_length(response) < GZIP_MIN_BYTES:
         return
     response.content = (
         response.cached.gzipped()
