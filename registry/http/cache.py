@@ -7,7 +7,8 @@ as a :class:`CachedBodyResponse`, which carries its :class:`CachedBody` as a typ
 attribute: the gzip middleware checks ``isinstance`` and reuses the gzip form.
 
 A body can be kept **compressed at rest** (``compressed=True``): only its gzip form
-stays in memory, and a client that does not take gzip gets it inflated per request.
+stays in memory, and a client that does not take gzip gets it inflated as it is
+sent, in pieces of :data:`INFLATED_PIECE_BYTES` (never whole).
 The Eureka full registry is kept so: it is the largest body (about 0.7 KB per
 instance as JSON, 1 KB as XML), every Eureka client asks for gzip, and it is
 rendered again every 30 seconds anyway (it shows renewal times).
