@@ -21,7 +21,10 @@ import orjson
 
 from eureka_compat.instances import (
     AMAZON_DATA_CENTER_CLASS,
+    DEFAULT_COUNTRY,
     DEFAULT_DATA_CENTER_CLASS,
+    DEFAULT_OVERRIDE,
+    DEFAULT_RENEWAL_INTERVAL_SECONDS,
     EMPTY_METADATA,
     EXTENSION_DEFAULTS,
     TEXT_MEMBERS,
@@ -46,9 +49,6 @@ _KNOWN_CLASSES = {
     name: attribute_text(name)
     for name in (DEFAULT_DATA_CENTER_CLASS, AMAZON_DATA_CENTER_CLASS)
 }
-_DEFAULT_OVERRIDE = EXTENSION_DEFAULTS["overriddenstatus"]
-_DEFAULT_COUNTRY = EXTENSION_DEFAULTS["countryId"]
-_DEFAULT_RENEWAL = EXTENSION_DEFAULTS["renewalIntervalInSecs"]
 #: The elements of the members an extension leaves out, as the reference has them.
 _DEFAULT_SECURE_PORT, _DEFAULT_DATA_CENTER, _EMPTY_METADATA = (
     render_xml({name: value}).decode()
@@ -80,8 +80,8 @@ def _template(
     get = extension.get
     registered_ms = instance.registration_ns // 1_000_000
     service_up = get("serviceUpTimestamp", registered_ms)
-    country = get("countryId", _DEFAULT_COUNTRY)
-    renewal = get("renewalIntervalInSecs", _DEFAULT_RENEWAL)
+    country = get("countryId", DEFAULT_COUNTRY)
+    renewal = get("renewalIntervalInSecs", DEFAULT_RENEWAL_INTERVAL_SECONDS)
     port = _port("port", extension["port"])
     secure_port = (
         _port("securePort", extension["securePort"])
@@ -98,7 +98,7 @@ def _template(
         extension["app"] if "app" in extension else app_name(instance),
         get("ipAddr", host),
         instance.status,
-        get("overriddenstatus", _DEFAULT_OVERRIDE),
+        get("overriddenstatus", DEFAULT_OVERRIDE),
         str(get("lastUpdatedTimestamp", service_up)),
         str(get("lastDirtyTimestamp", registered_ms)),
         action,

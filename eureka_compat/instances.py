@@ -77,8 +77,9 @@ EXTENSION_DEFAULTS: dict[str, Any] = {
     "renewalIntervalInSecs": DEFAULT_RENEWAL_INTERVAL_SECONDS,
 }
 
-_DEFAULT_OVERRIDE: str = EXTENSION_DEFAULTS["overriddenstatus"]
-_DEFAULT_COUNTRY: int = EXTENSION_DEFAULTS["countryId"]
+#: The defaults above that are immutable, for readers that need no copy.
+DEFAULT_OVERRIDE: str = EXTENSION_DEFAULTS["overriddenstatus"]
+DEFAULT_COUNTRY: int = EXTENSION_DEFAULTS["countryId"]
 
 #: Members kept verbatim (strings) from a registration, in output order.
 TEXT_MEMBERS = tuple(spec.name for spec in VERBATIM_TEXT)
@@ -254,10 +255,10 @@ def instance_tree(instance: ServiceInstance, action: str = "ADDED") -> dict[str,
         tree["sid"] = extension["sid"]
     tree["status"] = instance.status
     # extension_member, inlined for the members whose default is immutable.
-    tree["overriddenstatus"] = extension.get("overriddenstatus", _DEFAULT_OVERRIDE)
+    tree["overriddenstatus"] = extension.get("overriddenstatus", DEFAULT_OVERRIDE)
     tree["port"] = extension["port"]
     tree["securePort"] = extension_member(extension, "securePort")
-    tree["countryId"] = extension.get("countryId", _DEFAULT_COUNTRY)
+    tree["countryId"] = extension.get("countryId", DEFAULT_COUNTRY)
     tree["dataCenterInfo"] = extension_member(extension, "dataCenterInfo")
     tree["leaseInfo"] = {
         "renewalIntervalInSecs": extension.get(

@@ -197,9 +197,7 @@ def metadata_element(metadata: Mapping[str, Any]) -> str | None:
         child = _metadata_name(key)
         if child is None:
             continue
-        if not (item.isascii() and item.isprintable()) or (
-            "&" in item or "<" in item or ">" in item
-        ):
+        if not plain_text(item):
             item = element_text(item)
         children.append(f"<{child}>{item}</{child}>")
     if not children:

@@ -24,7 +24,6 @@ import threading
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
-from typing import Any
 
 from django.http import HttpResponse
 
@@ -159,53 +158,45 @@ class CachedBodyResponse(BytesResponse):
 
     A body kept compressed at rest is sent as it is kept when ``accept_encoding``
     (the request's ``Accept-Encoding``) takes gzip; the gzip middleware then leaves
-    it alone. Otherwise the response is :attr:`inflating`: the handler sends its
-    :meth:`pieces` as they are inflated, and only a reader of :attr:`content`
-    (tests) gets the body whole.
+    it alone. Otherwise the response is :attr:`inflating`: its container is the
+    entry's :meth:`~CachedBody.pieces`, which the handler hands the server to send
+    as they are inflated (reading :attr:`content` joins them, as for any response).
     """
 
     def __init__(
         self, entry: CachedBody, content_type: str, accept_encoding: str = ""
     ) -> None:
-        encoded = entry.compressed and accepts_gzip(accept_encoding)
-        #: Sent as pieces inflated from the cached gzip form.
-        self.inflating = entry.compressed and not encoded
-        body = b"" if self.inflating else entry.gzipped() if encoded else entry.body
-        super().__init__(body, 200, content_type)
-        if encoded:
+        if not entry.compressed:
+            super().__init__(entry.body, 200, content_type)
+        elif accepts_gzip(accept_encoding):
+            super().__init__(entry.gzipped(), 200, content_type)
             set_header(self, "Content-Encoding", "gzip")
+        else:
+            super().__init__(b"", 200, content_type)
+            # Django types the container as a list; it only ever iterates it.
+            self._container = _Inflated(entry)  # type: ignore[assignment]
         set_header(self, "ETag", entry.etag)
         #: The cache entry of the body (its gzip form is made once, then reused).
         self.cached = entry
 
     @property
-    def content(self) -> bytes:
-        if self.inflating:
-            return self.cached.body
-        return HttpResponse.content.fget(self)  # type: ignore[attr-defined,no-any-return]
-
-    @content.setter
-    def content(self, value: Any) -> None:
-        self.inflating = False
-        HttpResponse.content.fset(self, value)  # type: ignore[attr-defined]
-
-    def pieces(self) -> InflatedPieces:
-        """What the handler sends of an :attr:`inflating` response."""
-        return InflatedPieces(self)
+    def inflating(self) -> bool:
+        """Sent as pieces inflated from the cached gzip form (until its content is
+        set, as the container then becomes Django's list)."""
+        container: object = self._container
+        return type(container) is _Inflated
 
 
-class InflatedPieces:
-    """The body of an inflating :class:`CachedBodyResponse`, piece by piece, as a
-    WSGI iterable: closing it closes the response, whether or not it was read."""
+class _Inflated:
+    """The container of an inflating response: the entry's pieces, each time."""
 
-    def __init__(self, response: CachedBodyResponse) -> None:
-        self._response = response
+    __slots__ = ("entry",)
+
+    def __init__(self, entry: CachedBody) -> None:
+        self.entry = entry
 
     def __iter__(self) -> Iterator[bytes]:
-        return self._response.cached.pieces()
-
-    def close(self) -> None:
-        self._response.close()
+        return self.entry.pieces()
 
 
 def content_length(response: HttpResponse) -> int:

@@ -90,6 +90,17 @@ class _Scope:
             return None
         return entry
 
+    def peek(
+        self, key: Hashable, instance: ServiceInstance, encode: Encode, now: float
+    ) -> Part:
+        """The element of ``key``: the cached one if it was encoded from this
+        record, else encoded (and not kept)."""
+        entry = self.cached(key, instance)
+        if entry is None:
+            return encode(key, instance)
+        entry.used = now
+        return entry.part()
+
     def entry(
         self, key: Hashable, instance: ServiceInstance, encode: Encode, now: float
     ) -> _Entry:
@@ -109,15 +120,7 @@ class BodyBuilder:
     Written as it goes: a complete body never holds its new elements twice.
     """
 
-    __slots__ = (
-        "_buffer",
-        "_complete",
-        "_encode",
-        "_gzip",
-        "_now",
-        "_placed",
-        "_space",
-    )
+    __slots__ = ("_buffer", "_complete", "_encode", "_now", "_placed", "_space")
 
     def __init__(
         self,
@@ -131,8 +134,9 @@ class BodyBuilder:
         self._encode = encode
         self._now = now
         self._complete = complete and not compressed
-        self._gzip = GzipWriter() if compressed else None
-        self._buffer: io.BytesIO | GzipWriter = self._gzip or io.BytesIO()
+        self._buffer: io.BytesIO | GzipWriter = (
+            GzipWriter() if compressed else io.BytesIO()
+        )
         #: Complete bodies: (key, record, the entry found then, offset, length).
         self._placed: list[
             tuple[Hashable, ServiceInstance, _Entry | None, int, int]
@@ -151,21 +155,17 @@ class BodyBuilder:
         write, tell = self._buffer.write, self._buffer.tell
         space, encode, now = self._space, self._encode, self._now
         placed = self._placed
+        keep = type(self._buffer) is io.BytesIO  # a compressed body keeps none
         first = True
         for key, instance in items:
             if separator and not first:
                 write(separator)
             first = False
             if not self._complete:
-                if self._gzip is None:
+                if keep:
                     write(space.entry(key, instance, encode, now).part())
-                    continue
-                found = space.cached(key, instance)
-                if found is None:
-                    write(encode(key, instance))
                 else:
-                    found.used = now
-                    write(found.part())
+                    write(space.peek(key, instance, encode, now))
                 continue
             entry = space.entries.get(key)
             if entry is None or (
@@ -182,9 +182,8 @@ class BodyBuilder:
         """The body (a compressed one's gzip form); a complete one becomes the
         home of its elements."""
         ElementCache.maybe_prune(self._space, self._now)
-        if self._gzip is not None:
-            return self._gzip.finish()
-        assert isinstance(self._buffer, io.BytesIO)
+        if isinstance(self._buffer, GzipWriter):
+            return self._buffer.finish()
         body = self._buffer.getvalue()
         self._buffer = io.BytesIO()
         if self._complete:

@@ -102,7 +102,10 @@ class RegistryWSGIHandler(WSGIHandler):
             streamed: Iterable[bytes] = response
             return streamed
         if isinstance(response, CachedBodyResponse) and response.inflating:
-            return response.pieces()  # a body kept compressed, inflated as sent
+            # A body kept compressed, inflated piece by piece as the server sends
+            # it; the server closes the response when it is done.
+            inflated: Iterable[bytes] = response
+            return inflated
         body = response.content
         response.close()
         return [body]

@@ -119,7 +119,7 @@ def test_an_inflating_response_knows_its_length_without_inflating(monkeypatch):
         CachedBody, "body", property(lambda self: pytest.fail("inflated"))
     )
     assert content_length(response) == len(BODY)
-    assert b"".join(response.pieces()) == BODY
+    assert b"".join(response) == BODY  # the pieces, inflated as they are taken
     monkeypatch.undo()
     assert response.content == BODY  # whole, for whoever reads it so (tests)
     response.content = b"replaced"

@@ -97,8 +97,8 @@ def test_a_cached_body_response_is_the_http_response_django_would_build(content_
         k: v for k, v in vars(django).items() if k not in ("headers", "cookies")
     }
     expected["cached"] = entry
-    expected["inflating"] = False  # a plain entry: sent as one body
     expected["status_code"] = 200  # Django leaves the class default
     assert state == expected
     assert list(ours.items()) == list(django.items())
     assert ours.serialize() == django.serialize()
+    assert not ours.inflating  # a plain entry: sent as one body
