@@ -8,7 +8,8 @@ attribute: the gzip middleware checks ``isinstance`` and reuses the gzip form.
 
 A body can be kept **compressed at rest** (``compressed=True``): only its gzip form
 stays in memory, and a client that does not take gzip gets it inflated as it is
-sent, in pieces of :data:`INFLATED_PIECE_BYTES` (never whole).
+sent, in pieces of :data:`INFLATED_PIECE_BYTES` (never whole), by ISA-L's inflate
+(``isal``, zlib's interface): a third of zlib's CPU, checksum included.
 The Eureka full registry is kept so: it is the largest body (about 0.7 KB per
 instance as JSON, 1 KB as XML), every Eureka client asks for gzip, and it is
 rendered again every 30 seconds anyway (it shows renewal times).
@@ -26,6 +27,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 
 from django.http import HttpResponse
+from isal import isal_zlib
 
 from registry.http.headers import BytesResponse, set_header
 
@@ -42,6 +44,8 @@ _GZIP_WBITS = 16 + zlib.MAX_WBITS
 #: about three times cheaper than inflating 7 MB at once, and each piece goes out
 #: while it is in the CPU's cache.
 INFLATED_PIECE_BYTES = 256 * 1024
+#: The least gzip input :meth:`CachedBody.pieces` inflates a piece from.
+_MIN_INFLATE_STEP = 1024
 #: ``sys.getsizeof`` of an exact-size bytes object beyond its length.
 _BYTES_OVERHEAD = sys.getsizeof(b"")
 
@@ -98,7 +102,7 @@ class CachedBody:
         if compressed:
             self._gzipped = body
             # A body too small to be worth gzip is kept and sent plain.
-            inflater = zlib.decompressobj(_GZIP_WBITS)
+            inflater = isal_zlib.decompressobj(_GZIP_WBITS)
             head = inflater.decompress(body, GZIP_MIN_BYTES)
             if not inflater.eof or len(head) >= GZIP_MIN_BYTES:
                 return
@@ -122,7 +126,7 @@ class CachedBody:
             return self._plain
         assert self._gzipped is not None
         # Sized at once: growing the result as it inflates costs a third more.
-        return zlib.decompress(self._gzipped, _GZIP_WBITS, self.length)
+        return isal_zlib.decompress(self._gzipped, _GZIP_WBITS, self.length)
 
     @property
     def length(self) -> int:
@@ -139,13 +143,24 @@ class CachedBody:
         if self._plain is not None:
             yield self._plain
             return
-        inflater = zlib.decompressobj(_GZIP_WBITS)
-        pending = self._gzipped
-        while pending and not inflater.eof:
-            piece = inflater.decompress(pending, size)
-            pending = inflater.unconsumed_tail
-            if piece:
-                yield piece
+        assert self._gzipped is not None
+        gzipped = memoryview(self._gzipped)
+        # Fed in steps that inflate to about ``size``: what a piece leaves over is
+        # a step's tail, not the rest of the body (a copy of it per piece).
+        step = max(_MIN_INFLATE_STEP, size * len(gzipped) // max(self.length, 1))
+        inflater = isal_zlib.decompressobj(_GZIP_WBITS)
+        for start in range(0, len(gzipped), step):
+            pending: bytes | memoryview = gzipped[start : start + step]
+            while pending:
+                piece = inflater.decompress(pending, size)
+                pending = inflater.unconsumed_tail
+                if piece:
+                    yield piece
+        # The gzip trailer is taken only once all is out: nothing is left here,
+        # unless an inflater keeps output back.
+        rest = inflater.flush()
+        for start in range(0, len(rest), size):
+            yield rest[start : start + size]
 
     def gzipped(self) -> bytes:
         if self._gzipped is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import random
 
 import pytest
 
@@ -103,6 +104,21 @@ def test_a_compressed_body_is_inflated_in_pieces_of_at_most_the_size_asked(size)
     assert all(0 < len(piece) <= size for piece in pieces)
     assert len(pieces) == -(-len(BODY) // size)
     assert entry.length == len(BODY)
+
+
+@pytest.mark.parametrize("size", [1000, 64 * 1024, 256 * 1024])
+def test_a_large_body_of_uneven_ratio_is_inflated_whole_in_pieces_near_the_size(size):
+    # Text that compresses 100 times beside bytes that do not compress: a step of
+    # gzip input inflates to far more, or far less, than ``size``. The body ends
+    # in a run whose last step leaves output for the inflater's flush.
+    noise = random.Random(7).randbytes(300_000)
+    body = b"".join((b'{"a":"b"}' * 40_000, noise, b"x" * 500_000, noise[:1000]) * 3)
+    body += b"y" * 3_000_000
+    entry = CachedBody((1,), gzip_form(body, piece=65_536), compressed=True)
+    pieces = list(entry.pieces(size))
+    assert b"".join(pieces) == body
+    assert all(0 < len(piece) <= size for piece in pieces)
+    assert len(pieces) <= 2 * -(-len(body) // size) + 2
 
 
 def test_a_plain_body_is_one_piece():
