@@ -42,9 +42,11 @@ class GzipMiddleware:
 
 
 def _negotiate_gzip(accept_encoding: str, response: HttpResponse) -> None:
-    if response.has_header("Content-Encoding") or not accepts_gzip(accept_encoding):
+    if content_length(response) < GZIP_MIN_BYTES or response.has_header(
+        "Content-Encoding"
+    ):
         return
-    if content_length(response) < GZIP_MIN_BYTES:
+    if not accepts_gzip(accept_encoding):
         return
     response.content = (
         response.cached.gzipped()
