@@ -30,6 +30,7 @@ from eureka_compat.instances import (
     TEXT_MEMBERS,
     app_name,
     eureka_metadata,
+    extension_of,
     instance_tree,
     native_extension,
 )
@@ -65,8 +66,7 @@ _TEXT_TAGS = tuple((name, f"<{name}>", f"</{name}>") for name in TEXT_MEMBERS)
 def instance_xml(instance: ServiceInstance, action: str = "ADDED") -> bytes:
     """``<instance>...</instance>`` of ``instance`` (UTF-8), as :func:`render_xml`
     renders its :func:`~eureka_compat.instances.instance_tree`."""
-    stored = instance.extension
-    extension = (orjson.loads(stored) if stored else None) or native_extension(instance)
+    extension = extension_of(instance) or native_extension(instance)
     text = _template(instance, extension, action)
     if text is None:
         return render_xml({"instance": instance_tree(instance, action)})

@@ -140,10 +140,8 @@ def _mapping(out: list[str], tag: str, value: Mapping[str, Any], plain: bool) ->
         # Inlined leaf cases: they are most of a registry document.
         kind = type(item)
         if kind is str:
-            if not (item.isascii() and item.isprintable()):
+            if not plain_text(item):
                 item = element_text(item)
-            elif "&" in item or "<" in item or ">" in item:
-                item = escape(item)
             out.append(f"<{child}>{item}</{child}>")
         elif kind is int:
             out.append(f"<{child}>{item}</{child}>")
