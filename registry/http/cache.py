@@ -17,7 +17,6 @@ rendered again every 30 seconds anyway (it shows renewal times).
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import struct
 import sys
@@ -249,7 +248,8 @@ def _quality(params: str) -> float:
 
 
 def gzip_bytes(body: bytes) -> bytes:
-    return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+    """The gzip form of ``body`` (no file name or time: as :class:`GzipWriter`)."""
+    return zlib.compress(body, GZIP_LEVEL, _GZIP_WBITS)
 
 
 class ResponseCache:
