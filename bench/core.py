@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, TypeVar
 
+import ceiling
 import loadgen
 import wrk
-from server import HOST, Headers, Server, cpu_seconds, rss_bytes
+from ceiling import Ceiling
+from server import HOST, Headers, Server, cpu_seconds, rss_bytes, stop_process
 from yardstick import Yardstick
 
 T = TypeVar("T")
@@ -243,6 +245,8 @@ class Figure:
     server: str = ""
     #: The yardstick's rate right before and right after the scenario.
     yardstick: tuple[float, float] | None = None
+    #: A full listing: the same server sending a constant body that size.
+    ceiling: Ceiling | None = None
 
     @property
     def share(self) -> float | None:
@@ -292,6 +296,13 @@ def print_figure(figure: Figure) -> None:
             f"{label} {us:,.0f}" for label, us in cpu_per_request(figure).items()
         )
         print(f"  server cpu per request (us): {per_request}")
+    if m is not None and figure.ceiling is not None and figure.ceiling.rate:
+        c = figure.ceiling
+        print(
+            f"  ceiling: bare {c.server}, a constant {c.body_bytes:,}-byte body:"
+            f" {c.rate:,.0f} req/s, server cpu {c.cpu_us_per_request:,.0f} us/req,"
+            f" client {c.client_share:.0%}; this scenario {m.rate / c.rate:.0%} of it"
+        )
     if figure.value:
         print(f"  {figure.value}")
     if figure.target and figure.met is not None:
@@ -561,6 +572,8 @@ class Bench:
         )
         if describe is not None:
             figure.notes.append(describe(payload))
+        if large and scenario in {name for name, _ in FULL_LISTINGS}:
+            figure.ceiling = self.ceiling(len(payload))
         if large and self.client.name == "wrk":
             figure.notes.append(
                 "statuses by class: a Lua response() hook per large body would"
@@ -568,6 +581,27 @@ class Bench:
             )
         note_runs(figure, runs)
         return self.add(figure)
+
+    def ceiling(self, body_bytes: int) -> Ceiling:
+        """This server, bare, sending a constant body of ``body_bytes`` (see
+        :mod:`ceiling`): timed like a scenario, after a short warm-up."""
+        process, port = ceiling.start(self.server.name, body_bytes)
+        try:
+            client = make_client(self.settings, port)
+            client.timed("GET", "/", None, min(1.0, self.seconds), True)
+            before = ceiling.server_cpu(process.pid)
+            measured = client.timed("GET", "/", None, self.seconds, True)
+            used = ceiling.server_cpu(process.pid) - before
+        finally:
+            stop_process(process)
+        requests = max(measured.requests, 1)
+        return Ceiling(
+            self.server.name,
+            body_bytes,
+            measured.rate,
+            used / requests * 1e6,
+            share(measured.client_cpu, measured.seconds),
+        )
 
     def read_under_churn(
         self,
@@ -685,6 +719,10 @@ def _cell(figure: Figure | None, target: float | None) -> str:
     if figure is None or figure.measured is None:
         return "-"
     text = f"{figure.measured.rate:,.0f}/s"
+    bare = figure.ceiling
+    if bare is not None and bare.rate:
+        part = figure.measured.rate / bare.rate
+        text += f" (bare {bare.server} {bare.rate:,.0f}/s: {part:.0%})"
     if figure.share is None:
         return text + " (no yardstick)"
     met = figure.share >= target if target is not None else None

@@ -1,0 +1,80 @@
+"""The ceiling of a full listing: the same server sending a constant body that size.
+
+A full listing is a few megabytes of cached bytes; what it costs is mostly the
+server's copy of the body and the kernel's, and on a two-core machine the load
+client receiving it takes the other core. So its rate is bounded by what the server
+does with *any* body of that size, right now. After a full-listing scenario the
+bench starts ``ceiling_app.py`` under the same server (granian RSGI, or gunicorn
+gthread), sending a constant body of the listing's length, drives it with the same
+client and connections for as long, and prints its rate and server CPU per request
+beside the scenario's: the registry's part of the cost is the difference.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+from server import HOST, children_of, cpu_seconds, free_port, stop_process
+from yardstick import BENCH_DIR
+
+#: Threads of the gunicorn ceiling: enough for the connections to keep it busy.
+GUNICORN_THREADS = 4
+
+
+@dataclass(frozen=True)
+class Ceiling:
+    """A bare server's rate on one body size, and its CPU per request."""
+
+    server: str
+    body_bytes: int
+    rate: float
+    cpu_us_per_request: float
+    client_share: float
+
+
+def command(server: str, port: int) -> list[str]:
+    """The bare app under ``server`` (granian or gunicorn), one worker."""
+    if server == "granian":
+        return [
+            *(sys.executable, "-m", "granian", "--interface", "rsgi"),
+            *("--workers", "1", "--blocking-threads", "1", "--host", HOST),
+            *("--port", str(port), "--log-level", "warning", "ceiling_app:rsgi_app"),
+        ]
+    return [
+        *(sys.executable, "-m", "gunicorn", "--worker-class", "gthread"),
+        *("--workers", "1", "--threads", str(GUNICORN_THREADS)),
+        *("--bind", f"{HOST}:{port}", "--log-level", "warning"),
+        "ceiling_app:wsgi_app",
+    ]
+
+
+def start(server: str, body_bytes: int) -> tuple[subprocess.Popen[bytes], int]:
+    """Start the bare app on a free port; it answers once this returns."""
+    port = free_port()
+    process = subprocess.Popen(
+        command(server, port),
+        cwd=BENCH_DIR,
+        env={**os.environ, "A8_BENCH_BODY_BYTES": str(body_bytes)},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            socket.create_connection((HOST, port), timeout=1).close()
+            return process, port
+        except OSError:  # not listening yet
+            time.sleep(0.1)
+    stop_process(process)
+    raise RuntimeError(f"the {server} ceiling app did not start")
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds of ``pid`` and its children (the server's workers)."""
+    return sum(cpu_seconds(p) for p in [pid, *children_of(pid)])
