@@ -11,14 +11,21 @@ bodies delay nothing. gunicorn's gthread workers read the body from the socket o
 the request's thread and have no body timeout: one held thread per slow body, a
 documented limitation pinned down below (and the requirement kept as a strict
 ``xfail`` for gunicorn, so it shows the day that changes).
+
+Responses: a client that asks for a listing larger than the kernel's socket buffers
+take and then does not read it holds no thread under the default server (granian
+keeps the rest of the body in its own buffers); under gunicorn it holds the thread
+that writes it, the same documented limitation, kept as a strict ``xfail`` too.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -159,6 +166,90 @@ def test_gunicorn_slow_bodies_hold_one_thread_each_until_their_clients_go(
     with client_session() as http:
         listed = http.get(server.url("/api/v1/services/slow-body"))
     assert listed.status_code == 404
+
+
+#: Slow readers: clients that ask for the full list and read none of it. The list
+#: of ``CATALOG_INSTANCES`` file-catalog instances (about 1 KB each) is larger than
+#: what the kernel's buffers take on loopback (the sender's up to 4 MiB by default,
+#: the receiver's here a few KB), so a writer that must wait for the client waits.
+SLOW_READERS = 8
+READER_THREADS = 2
+CATALOG_INSTANCES = 7000
+SMALL_RECEIVE_BUFFER = 4096
+
+
+def write_catalog(directory: Path, count: int) -> None:
+    """The ``default`` namespace's file catalog: ``count`` instances of ~1 KB."""
+    padding = "x" * 900
+    instances = [
+        {
+            "service_name": f"bulk-{n % 50}",
+            "endpoint": {"type": "tcp", "value": f"10.9.{n // 256}.{n % 256}:80"},
+            "metadata": {"padding": padding},
+        }
+        for n in range(count)
+    ]
+    (directory / "default.json").write_text(json.dumps({"instances": instances}))
+
+
+@pytest.fixture(scope="module", params=["granian", "gunicorn"])
+def reader_server(request, start_server, tmp_path_factory) -> RegistryServer:
+    """A server of each kind with ``READER_THREADS`` threads whose list is a few
+    megabytes (not shared: these tests hold its threads)."""
+    directory = tmp_path_factory.mktemp("catalog")
+    write_catalog(directory, CATALOG_INSTANCES)
+    server: RegistryServer = start_server(
+        [
+            *("--server", request.param, "--threads", str(READER_THREADS)),
+            *("--fs_catalog", str(directory)),
+        ]
+    )
+    with client_session() as http:
+        deadline = time.monotonic() + 10
+        while True:  # the file catalog is read within a second
+            listed = http.get(server.url("/api/v1/instances"), timeout=10)
+            count = len(listed.json()["instances"])
+            if count == CATALOG_INSTANCES or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    assert count == CATALOG_INSTANCES
+    assert len(listed.content) > 6 * 1024 * 1024  # beyond the kernel's buffers
+    latency(server)  # warm
+    return server
+
+
+def ask_and_never_read(server: RegistryServer, count: int) -> list[socket.socket]:
+    connections = []
+    for _ in range(count):
+        connection = socket.socket()
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SMALL_RECEIVE_BUFFER)
+        connection.settimeout(5)
+        connection.connect(("127.0.0.1", server.port))
+        connection.sendall(b"GET /api/v1/instances HTTP/1.1\r\nHost: x\r\n\r\n")
+        connections.append(connection)
+    return connections
+
+
+def test_clients_that_do_not_read_their_responses_do_not_delay_requests(
+    reader_server, request
+):
+    """More clients than threads ask for the multi-megabyte list and read nothing:
+    the default server still answers others at once; gunicorn writes a response
+    on its thread, which waits for the client (docs/deployment.md)."""
+    if "gunicorn" in reader_server.flags:
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                raises=requests.exceptions.ReadTimeout,
+                reason="gunicorn gthread writes a response on its thread",
+            )
+        )
+    with contextlib.ExitStack() as stack:
+        for connection in ask_and_never_read(reader_server, SLOW_READERS):
+            stack.callback(connection.close)
+        time.sleep(0.5)  # let the server write what the buffers take
+        elapsed = latency(reader_server, timeout=STALLED)
+    assert elapsed < LATENCY_LIMIT
 
 
 BODY_READ_TIMEOUT = 1.0
