@@ -83,6 +83,19 @@ def latency(server: RegistryServer, timeout: float = 5) -> float:
     return elapsed
 
 
+def expect_gunicorn_to_stall(
+    server: RegistryServer, request: pytest.FixtureRequest, reason: str
+) -> None:
+    """Under gunicorn the requirement is a documented limitation: a strict xfail,
+    as the stalled request's timeout, so it shows the day that changes."""
+    if "gunicorn" in server.flags:
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True, raises=requests.exceptions.ReadTimeout, reason=reason
+            )
+        )
+
+
 def assert_unanswered(connections: list[socket.socket]) -> None:
     """Nothing was sent back on these connections: they are still waiting."""
     for connection in connections:
@@ -128,14 +141,9 @@ def test_slow_bodies_do_not_delay_requests(body_server, request):
     """The requirement (issue 10, defect 5): met by the default server, whose RSGI
     front reads bodies on its event loop; gunicorn's gthread workers read them on
     their threads, a documented limitation (docs/deployment.md)."""
-    if "gunicorn" in body_server.flags:
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                raises=requests.exceptions.ReadTimeout,
-                reason="gunicorn gthread reads bodies on its threads, no body timeout",
-            )
-        )
+    expect_gunicorn_to_stall(
+        body_server, request, "gunicorn gthread reads bodies on its threads"
+    )
     with held_connections(body_server, SLOW_BODIES, PARTIAL_BODY) as held:
         elapsed = latency(body_server, timeout=STALLED)
         assert_unanswered(held)
@@ -236,14 +244,9 @@ def test_clients_that_do_not_read_their_responses_do_not_delay_requests(
     """More clients than threads ask for the multi-megabyte list and read nothing:
     the default server still answers others at once; gunicorn writes a response
     on its thread, which waits for the client (docs/deployment.md)."""
-    if "gunicorn" in reader_server.flags:
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                raises=requests.exceptions.ReadTimeout,
-                reason="gunicorn gthread writes a response on its thread",
-            )
-        )
+    expect_gunicorn_to_stall(
+        reader_server, request, "gunicorn gthread writes a response on its thread"
+    )
     with contextlib.ExitStack() as stack:
         for connection in ask_and_never_read(reader_server, SLOW_READERS):
             stack.callback(connection.close)
