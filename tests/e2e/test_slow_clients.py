@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.support import RegistryServer, client_session
+from tests.e2e.support import RegistryServer, client_session, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -51,10 +51,18 @@ PARTIAL_BODY = (
 STALLED = 1.0
 
 
-def open_connections(server: RegistryServer, count: int, send: bytes):
+def open_connections(
+    server: RegistryServer, count: int, send: bytes, receive_buffer: int = 0
+):
+    """``count`` connections that each send ``send``; ``receive_buffer``: their
+    receive buffer's size, set before connecting (0: the kernel's default)."""
     connections = []
     for _ in range(count):
-        connection = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        connection = socket.socket()
+        connection.settimeout(5)
+        if receive_buffer:
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        connection.connect(("127.0.0.1", server.port))
         if send:
             connection.sendall(send)
         connections.append(connection)
@@ -63,10 +71,10 @@ def open_connections(server: RegistryServer, count: int, send: bytes):
 
 @contextlib.contextmanager
 def held_connections(
-    server: RegistryServer, count: int, send: bytes
+    server: RegistryServer, count: int, send: bytes, receive_buffer: int = 0
 ) -> Iterator[list[socket.socket]]:
     with contextlib.ExitStack() as stack:
-        held = open_connections(server, count, send)
+        held = open_connections(server, count, send, receive_buffer)
         for connection in held:
             stack.callback(connection.close)
         time.sleep(0.3)  # let the server read what they sent
@@ -184,6 +192,7 @@ SLOW_READERS = 8
 READER_THREADS = 2
 CATALOG_INSTANCES = 7000
 SMALL_RECEIVE_BUFFER = 4096
+LIST_REQUEST = b"GET /api/v1/instances HTTP/1.1\r\nHost: x\r\n\r\n"
 
 
 def write_catalog(directory: Path, count: int) -> None:
@@ -212,30 +221,17 @@ def reader_server(request, start_server, tmp_path_factory) -> RegistryServer:
             *("--fs_catalog", str(directory)),
         ]
     )
-    with client_session() as http:
-        deadline = time.monotonic() + 10
-        while True:  # the file catalog is read within a second
-            listed = http.get(server.url("/api/v1/instances"), timeout=10)
-            count = len(listed.json()["instances"])
-            if count == CATALOG_INSTANCES or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
-    assert count == CATALOG_INSTANCES
-    assert len(listed.content) > 6 * 1024 * 1024  # beyond the kernel's buffers
+    listed: list[requests.Response] = []
+
+    def complete() -> bool:  # the file catalog is read within a second
+        with client_session() as http:
+            listed.append(http.get(server.url("/api/v1/instances"), timeout=10))
+        return len(listed[-1].json()["instances"]) == CATALOG_INSTANCES
+
+    assert wait_until(complete, timeout=10, interval=0.2)
+    assert len(listed[-1].content) > 6 * 1024 * 1024  # beyond the kernel's buffers
     latency(server)  # warm
     return server
-
-
-def ask_and_never_read(server: RegistryServer, count: int) -> list[socket.socket]:
-    connections = []
-    for _ in range(count):
-        connection = socket.socket()
-        connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SMALL_RECEIVE_BUFFER)
-        connection.settimeout(5)
-        connection.connect(("127.0.0.1", server.port))
-        connection.sendall(b"GET /api/v1/instances HTTP/1.1\r\nHost: x\r\n\r\n")
-        connections.append(connection)
-    return connections
 
 
 def test_clients_that_do_not_read_their_responses_do_not_delay_requests(
@@ -247,10 +243,9 @@ def test_clients_that_do_not_read_their_responses_do_not_delay_requests(
     expect_gunicorn_to_stall(
         reader_server, request, "gunicorn gthread writes a response on its thread"
     )
-    with contextlib.ExitStack() as stack:
-        for connection in ask_and_never_read(reader_server, SLOW_READERS):
-            stack.callback(connection.close)
-        time.sleep(0.5)  # let the server write what the buffers take
+    with held_connections(
+        reader_server, SLOW_READERS, LIST_REQUEST, SMALL_RECEIVE_BUFFER
+    ):
         elapsed = latency(reader_server, timeout=STALLED)
     assert elapsed < LATENCY_LIMIT
 
