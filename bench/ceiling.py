@@ -13,13 +13,11 @@ beside the scenario's: the registry's part of the cost is the difference.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 
-from server import HOST, children_of, cpu_seconds, free_port, stop_process
+from server import HOST, children_of, cpu_seconds, free_port, start_app
 from yardstick import BENCH_DIR
 
 #: Threads of the gunicorn ceiling: enough for the connections to keep it busy.
@@ -81,23 +79,10 @@ def start(
         "A8_BENCH_BODY_BYTES": str(body_bytes),
         "A8_BENCH_PIECE_BYTES": str(piece_bytes),
     }
-    process = subprocess.Popen(
-        command(server, port),
-        cwd=BENCH_DIR,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    process = start_app(
+        command(server, port), port, BENCH_DIR, f"the {server} ceiling app", env
     )
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            socket.create_connection((HOST, port), timeout=1).close()
-            return process, port
-        except OSError:  # not listening yet
-            time.sleep(0.1)
-    stop_process(process)
-    raise RuntimeError(f"the {server} ceiling app did not start")
+    return process, port
 
 
 def server_cpu(pid: int) -> float:

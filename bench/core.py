@@ -574,7 +574,7 @@ class Bench:
         if describe is not None:
             figure.notes.append(describe(payload))
         if large and scenario in {name for name, _ in FULL_LISTINGS}:
-            figure.ceiling = self.ceiling(len(payload))
+            figure.ceiling = self.bare_ceiling(len(payload))
         if large and self.client.name == "wrk":
             figure.notes.append(
                 "statuses by class: a Lua response() hook per large body would"
@@ -583,7 +583,7 @@ class Bench:
         note_runs(figure, runs)
         return self.add(figure)
 
-    def ceiling(self, body_bytes: int) -> Ceiling:
+    def bare_ceiling(self, body_bytes: int) -> Ceiling:
         """This server, bare, sending a constant body of ``body_bytes`` (see
         :mod:`ceiling`) each way it can be given one; the fastest."""
         found = [

@@ -103,6 +103,34 @@ def stop_process(process: subprocess.Popen[bytes] | None) -> None:
             process.wait(timeout=10)
 
 
+def start_app(
+    command: Sequence[str],
+    port: int,
+    cwd: Path,
+    what: str,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start a bare app's server (``command``, listening on ``port``); it accepts
+    connections once this returns. Stopped again (by pid) if it never does."""
+    process = subprocess.Popen(
+        list(command),
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            socket.create_connection((HOST, port), timeout=1).close()
+            return process
+        except OSError:  # not listening yet
+            time.sleep(0.1)
+    stop_process(process)
+    raise RuntimeError(f"{what} did not start")
+
+
 @dataclass
 class Server:
     """One registry started by the benchmark; only ever stopped by its own pid.

@@ -12,15 +12,13 @@ share moves much less than the rate: both shrink when other work takes a core.
 from __future__ import annotations
 
 import importlib.util
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from server import HOST, free_port, stop_process
+from server import HOST, free_port, start_app, stop_process
 
 BENCH_DIR = Path(__file__).resolve().parent
 
@@ -55,22 +53,12 @@ class Yardstick:
         command = [sys.executable, "-m", "granian", "--interface", "wsgi"]
         command += ["--workers", "1", "--blocking-threads", "1"]
         command += ["--host", HOST, "--port", str(self.port), "--log-level", "warning"]
-        self.process = subprocess.Popen(
+        self.process = start_app(
             [*command, "yardstick_app:app"],
-            cwd=BENCH_DIR,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            self.port,
+            BENCH_DIR,
+            "the yardstick (granian)",
         )
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and self.process.poll() is None:
-            try:
-                socket.create_connection((HOST, self.port), timeout=1).close()
-                return
-            except OSError:  # not listening yet
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("the yardstick (granian) did not start")
 
     def measure(self) -> float:
         self.last = self.load(self.port, self.seconds)
