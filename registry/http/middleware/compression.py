@@ -29,11 +29,13 @@ class GzipMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         if isinstance(response, HttpResponse):
+            length = content_length(response)
             accept_encoding = request.META.get("HTTP_ACCEPT_ENCODING", "")
-            if accept_encoding:
-                _negotiate_gzip(accept_encoding, response)
+            # The cheap length test first: most answers (renewals) are empty.
+            if length >= GZIP_MIN_BYTES and accept_encoding:
+                length = _negotiate_gzip(accept_encoding, response, length)
             if response.status_code != 304:
-                set_header(response, "Content-Length", str(content_length(response)))
+                set_header(response, "Content-Length", str(length))
         vary = response.get("Vary")
         set_header(
             response, "Vary", f"{vary}, Accept-Encoding" if vary else "Accept-Encoding"
@@ -41,16 +43,14 @@ class GzipMiddleware:
         return response
 
 
-def _negotiate_gzip(accept_encoding: str, response: HttpResponse) -> None:
-    if content_length(response) < GZIP_MIN_BYTES or response.has_header(
-        "Content-Encoding"
-    ):
-        return
-    if not accepts_gzip(accept_encoding):
-        return
+def _negotiate_gzip(accept_encoding: str, response: HttpResponse, length: int) -> int:
+    """Gzip ``response`` if the client takes it; the body's length after."""
+    if response.has_header("Content-Encoding") or not accepts_gzip(accept_encoding):
+        return length
     response.content = (
         response.cached.gzipped()
         if isinstance(response, CachedBodyResponse)
         else gzip_bytes(response.content)
     )
     set_header(response, "Content-Encoding", "gzip")
+    return len(response.content)
